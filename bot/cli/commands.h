@@ -1,0 +1,33 @@
+// Subcommands of the `runbot` executable. Each returns the process exit code:
+// 0 success, 1 failure of the command's own check, 2 bad data or usage.
+#ifndef RUNBOT_BOT_CLI_COMMANDS_H_
+#define RUNBOT_BOT_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace runbot {
+
+struct ChatOptions {
+  std::string data_root;
+  bool local = true;
+  bool debug = false;
+  bool color = true;   // only used on a terminal
+};
+int run_chat_local(const ChatOptions& options);
+
+struct EvalOptions {
+  std::string data_root;
+  std::vector<std::string> files;
+  size_t show_failures = 20;
+  bool json = false;
+};
+int run_eval(const EvalOptions& options);
+
+// Loads the engine or prints every load error (file: entry: reason) to
+// stderr; used by every subcommand that needs the engine.
+class Engine;
+
+}  // namespace runbot
+
+#endif  // RUNBOT_BOT_CLI_COMMANDS_H_
