@@ -35,11 +35,6 @@ void add_unique(std::vector<std::string>* v, const std::string& x) {
   if (!contains(*v, x)) v->push_back(x);
 }
 
-// Intents that answer the pending question rather than change the subject.
-bool is_answer_intent(std::string_view intent) {
-  return intent == "symptom_report" || intent == "affirm" || intent == "deny" || intent == "unsure";
-}
-
 }  // namespace
 
 std::string_view triage_name(Triage t) {
@@ -95,6 +90,13 @@ std::unique_ptr<DialogEngine> DialogEngine::load(const DataFile& file, const Cla
   try {
     json doc = json::parse(file.contents);
     if (doc.at("version").get<int>() != 1) err("version", "unsupported version");
+    const auto& ji = doc.at("intents");
+    d->start_intents_ = ji.at("start").get<std::vector<std::string>>();
+    d->answer_intents_ = ji.at("answers").get<std::vector<std::string>>();
+    d->first_person_fact_intents_ = ji.at("facts_when_first_person").get<std::vector<std::string>>();
+    for (const auto* list : {&d->start_intents_, &d->answer_intents_, &d->first_person_fact_intents_})
+      for (const auto& name : *list)
+        if (!classifier.has_intent(name)) err("intents", "unknown intent \"" + name + "\"");
     for (const auto& js : doc.at("slots")) {
       Slot slot;
       slot.name = js.at("name").get<std::string>();
@@ -354,9 +356,10 @@ std::pair<DialogState, Turn> DialogEngine::step(const DialogState& in, const Cla
   }
 
   const bool in_flow = s.active && !s.pending.empty();
+  auto is_answer_intent = [&](std::string_view i) { return contains(answer_intents_, i); };
   const bool takes_facts = !c.hypothetical &&
                            (is_answer_intent(intent) ||
-                            (c.first_person && (in_flow || intent == "ask_see_doctor")));
+                            (c.first_person && (in_flow || contains(first_person_fact_intents_, intent))));
   bool filled_pending = false, filled_any = false;
   if (takes_facts) apply_facts(c, &s, &filled_pending, &filled_any);
 
@@ -400,7 +403,7 @@ std::pair<DialogState, Turn> DialogEngine::step(const DialogState& in, const Cla
     }
   } else if (!s.active && !is_answer_intent(intent)) {
     parts.push_back(text("out_of_scope"));
-  } else if (!s.active && intent != "symptom_report") {
+  } else if (!s.active && !contains(start_intents_, intent)) {
     parts.push_back(intent == "affirm" ? text("affirm_no_question")
                     : intent == "deny" ? text("deny_no_question")
                                        : text("unsure_no_question"));
@@ -408,7 +411,7 @@ std::pair<DialogState, Turn> DialogEngine::step(const DialogState& in, const Cla
   if (filled_pending || (filled_any && !reprompt)) s.reprompts = 0;
 
   // Start (or reopen) the triage on a report of one's own pain.
-  if (intent == "symptom_report" && !s.active && !c.hypothetical) {
+  if (contains(start_intents_, intent) && !s.active && !c.hypothetical) {
     if (!s.concluded) parts.push_back(text("start"));
     s.active = true;
     s.concluded = false;

@@ -122,6 +122,7 @@ class DialogEngine {
   std::vector<std::string> default_quick_replies_, after_conclusion_replies_;
   std::map<std::string, std::vector<std::string>> sources_;
   std::string self_care_plan_;   // text of the self_care source entry
+  std::vector<std::string> start_intents_, answer_intents_, first_person_fact_intents_;
 };
 
 }  // namespace runbot

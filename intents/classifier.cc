@@ -35,7 +35,7 @@ RE2::Options pattern_options() {
   RE2::Options o;
   o.set_log_errors(false);
   o.set_encoding(RE2::Options::EncodingLatin1);  // normalised text is ASCII
-  o.set_max_mem(8 << 20);
+  o.set_max_mem(64 << 20);  // a set of ~1,300 patterns needs room for its DFA, or it thrashes
   return o;
 }
 
@@ -112,13 +112,14 @@ std::unique_ptr<Classifier> Classifier::load(const std::vector<DataFile>& files,
       int id = static_cast<int>(c->concepts_.size());
       for (size_t i = 0; i < patterns.size(); ++i) {
         std::string p = patterns[i].get<std::string>();
-        auto re = std::make_unique<RE2>(wrap(p), options);
-        if (!re->ok()) {
+        RE2 raw(p, options);  // checked alone, so the error quotes the author's pattern
+        if (!raw.ok()) {
           errors->push_back({concepts->name,
                              "concept \"" + name + "\" pattern " + std::to_string(i + 1),
-                             "invalid RE2 pattern: " + re->error() + " (" + re->error_arg() + ")"});
+                             "invalid RE2 pattern: " + raw.error()});
           continue;
         }
+        auto re = std::make_unique<RE2>(wrap(p), options);
         std::string set_error;
         if (c->set_->Add(wrap(p), &set_error) < 0) {
           errors->push_back({concepts->name,
@@ -408,7 +409,25 @@ void Classifier::extract_entities(const std::string& text, Classification* c) co
     else if (ev.entity == "shoe_topic") slot = &e.shoe_topic;
     else if (ev.entity == "onset") slot = &c->onset;
     else if (ev.entity == "location") slot = &c->location;
-    if (slot != nullptr && slot->empty()) *slot = ev.value;  // first listed wins
+    if (slot == nullptr) continue;
+    if (slot->empty()) {
+      *slot = ev.value;
+      continue;
+    }
+    // Two values of one entity: the one said last wins, since a long message
+    // usually ends with its question ("...had them a year; what does the
+    // wear on the soles mean?").
+    std::vector<Span> mine, theirs;
+    for (const auto& re : concepts_[ev.concept_id].patterns) find_spans(*re, text, &mine);
+    for (const auto& other : entity_values_)
+      if (other.entity == ev.entity && other.value == *slot)
+        for (const auto& re : concepts_[other.concept_id].patterns) find_spans(*re, text, &theirs);
+    auto last = [](const std::vector<Span>& v) {
+      size_t m = 0;
+      for (const auto& sp : v) m = std::max(m, sp.begin);
+      return m;
+    };
+    if (last(mine) > last(theirs)) *slot = ev.value;
   }
   // Numbers: the largest duration said ("a week or two" -> 14) and the first
   // distance.
@@ -429,6 +448,14 @@ void Classifier::extract_entities(const std::string& text, Classification* c) co
       if (skip || number.size() > 6) continue;
       int raw = std::stoi(std::string(number));
       int value = static_cast<int>(std::lround(raw * np.multiplier));
+      // "more than 2 weeks" is past the two-week line: one day more.
+      const size_t at = static_cast<size_t>(whole.data() - text.data());
+      for (std::string_view before : {"more than ", "over ", "longer than ", "past "})
+        if (np.entity == "duration_days" && at >= before.size() &&
+            text.compare(at - before.size(), before.size(), before) == 0) {
+          ++value;
+          break;
+        }
       if (np.entity == "duration_days") {
         if (!e.duration_days || value > *e.duration_days) e.duration_days = value;
       } else if (np.entity == "mileage") {

@@ -119,6 +119,7 @@ std::unique_ptr<Normalizer> Normalizer::load(const DataFile& file, LoadErrors* e
       n->replacements_[from] = target;
       n->longest_replacement_ = std::max<size_t>(
           n->longest_replacement_, 1 + std::count(from.begin(), from.end(), ' '));
+      if (from.find(' ') != std::string::npos) n->starts_multi_.insert(from.substr(0, from.find(' ')));
     }
     for (auto& [word, value] : doc.at("number_words").items())
       n->number_words_[word] = value.get<int>();
@@ -150,7 +151,8 @@ std::unique_ptr<Normalizer> Normalizer::load(const DataFile& file, LoadErrors* e
 bool Normalizer::is_known_word(std::string_view w) const {
   std::string s(w);
   if (domain_.count(s)) return true;
-  for (size_t len = s.size() - 1; len >= 4 && len + 4 >= s.size(); --len) {
+  const size_t full = s.size();
+  for (size_t len = full - 1; len >= 4 && len + 4 >= full; --len) {
     s.resize(len);
     if (domain_.count(s)) return true;
   }
@@ -263,7 +265,9 @@ void Normalizer::apply_replacements(std::vector<std::string>* tokens) const {
   const auto& in = *tokens;
   for (size_t i = 0; i < in.size();) {
     bool replaced = false;
-    for (size_t len = std::min(longest_replacement_, in.size() - i); len >= 1; --len) {
+    // Multi-token keys are tried only after a word that starts one.
+    const size_t longest = starts_multi_.count(in[i]) ? longest_replacement_ : 1;
+    for (size_t len = std::min(longest, in.size() - i); len >= 1; --len) {
       std::string key = in[i];
       for (size_t k = 1; k < len; ++k) key += ' ' + in[i + k];
       auto it = replacements_.find(key);

@@ -54,6 +54,7 @@ class Normalizer {
   // Whole-token (or multi-token, space separated) replacements.
   std::unordered_map<std::string, std::string> replacements_;
   size_t longest_replacement_ = 1;     // in tokens
+  std::unordered_set<std::string> starts_multi_;   // first words of multi-token keys
   std::unordered_map<std::string, int> number_words_;
   std::unordered_set<std::string> unit_words_;     // a/an + unit -> 1 unit
   std::unordered_set<std::string> domain_;         // words typos are corrected to

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# runbot set-up on a fresh Debian 12 machine.
+#   deploy/setup.sh run    install what is missing, build, start runbot
+#   deploy/setup.sh test   install what is missing, build, run every test
+#   deploy/setup.sh build  install what is missing and build only
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+build_dir=${BUILD_DIR:-build}
+jobs=${JOBS:-$(nproc)}
+
+install_missing() {
+  local missing=()
+  while read -r pkg; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done < deploy/packages.txt
+  if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build_dir" -j "$jobs"
+}
+
+install_missing
+build
+case "$mode" in
+  build) ;;
+  run)
+    exec "$build_dir/runbot" chat --local ;;
+  test)
+    # Figures first (for people), then the test run whose summary closes the output.
+    "$build_dir/tests/engine_bench" --seconds 1
+    ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure ;;
+  *) echo "usage: deploy/setup.sh run|test|build" >&2; exit 2 ;;
+esac
