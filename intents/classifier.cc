@@ -162,6 +162,10 @@ std::unique_ptr<Classifier> Classifier::load(const std::vector<DataFile>& files,
   c->back_of_knee_ = need("back_of_knee");
   c->calf_ = need("calf");
   c->hamstring_ = need("hamstring");
+  c->other_domain_ = need("other_domain");
+  c->offtopic_running_ = need("offtopic_running");
+  c->body_other_ = need("body_other");
+  c->pain_ = need("pain");
 
   // --- entities ------------------------------------------------------------
   try {
@@ -212,7 +216,8 @@ std::unique_ptr<Classifier> Classifier::load(const std::vector<DataFile>& files,
         [&](const std::string& name, const std::string& where, std::vector<int>* out, int depth) {
           static const std::map<std::string, int> kComputed = {
               {"@duration", kDuration}, {"@mileage", kMileage},
-              {"@said_symptom", kSaidSymptom}, {"@denied_symptom", kDeniedSymptom}};
+              {"@said_symptom", kSaidSymptom}, {"@denied_symptom", kDeniedSymptom},
+              {"@elsewhere", kElsewhere}, {"@pain_elsewhere", kPainElsewhere}};
           auto comp = kComputed.find(name);
           if (comp != kComputed.end()) {
             out->push_back(comp->second);
@@ -311,6 +316,14 @@ bool Classifier::fired(const Classification& c, int id) const {
     case kMileage: return c.entities.mileage.has_value();
     case kSaidSymptom: return !c.entities.symptoms.empty();
     case kDeniedSymptom: return !c.entities.denied_symptoms.empty();
+    // Words of another domain, or running topics runbot does not cover, when
+    // nothing ties the message to the knee ("worse when I sit in the car" is
+    // still about the knee).
+    case kElsewhere:
+      return !c.substantive && (c.concepts.test(other_domain_) || c.concepts.test(offtopic_running_));
+    // Pain somewhere runbot does not cover, and not the knee.
+    case kPainElsewhere:
+      return !c.substantive && c.concepts.test(body_other_) && c.concepts.test(pain_);
     default: return c.concepts.test(id) && !c.denied.test(id);
   }
 }

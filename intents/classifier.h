@@ -178,7 +178,9 @@ class Classifier {
   std::vector<NumberPattern> numbers_;
   std::vector<std::string> number_skip_suffixes_;
   // Computed rule terms ("@duration" ...) get ids below zero.
-  static constexpr int kDuration = -1, kMileage = -2, kSaidSymptom = -3, kDeniedSymptom = -4;
+  static constexpr int kDuration = -1, kMileage = -2, kSaidSymptom = -3, kDeniedSymptom = -4,
+                       kElsewhere = -5, kPainElsewhere = -6;
+  int other_domain_ = -1, offtopic_running_ = -1, body_other_ = -1, pain_ = -1;
   int knee_ = -1, back_of_knee_ = -1, calf_ = -1, hamstring_ = -1;
   int negation_cue_ = -1, uncertain_cue_ = -1, scope_break_ = -1;
   int yes_word_ = -1, no_word_ = -1, unsure_word_ = -1;

@@ -121,6 +121,8 @@ std::unique_ptr<Normalizer> Normalizer::load(const DataFile& file, LoadErrors* e
           n->longest_replacement_, 1 + std::count(from.begin(), from.end(), ' '));
       if (from.find(' ') != std::string::npos) n->starts_multi_.insert(from.substr(0, from.find(' ')));
     }
+    if (doc.contains("acronyms"))
+      for (auto& [caps, meaning] : doc.at("acronyms").items()) n->acronyms_[caps] = meaning.get<std::string>();
     for (auto& [word, value] : doc.at("number_words").items())
       n->number_words_[word] = value.get<int>();
     for (auto& w : doc.at("unit_words")) n->unit_words_.insert(w.get<std::string>());
@@ -151,10 +153,11 @@ std::unique_ptr<Normalizer> Normalizer::load(const DataFile& file, LoadErrors* e
 bool Normalizer::is_known_word(std::string_view w) const {
   std::string s(w);
   if (domain_.count(s)) return true;
-  const size_t full = s.size();
-  for (size_t len = full - 1; len >= 4 && len + 4 >= full; --len) {
-    s.resize(len);
-    if (domain_.count(s)) return true;
+  // An inflection: a known stem plus a common ending ("elevat" + "ed").
+  static constexpr std::string_view kEndings[] = {"s", "es", "d", "ed", "ing", "er", "ers", "ly", "y", "ion", "ions", "ness", "ment"};
+  for (std::string_view ending : kEndings) {
+    if (w.size() < ending.size() + 4 || w.substr(w.size() - ending.size()) != ending) continue;
+    if (domain_.count(std::string(w.substr(0, w.size() - ending.size())))) return true;
   }
   return false;
 }
@@ -187,9 +190,14 @@ std::string_view Normalizer::correct(std::string_view word) const {
 }
 
 void Normalizer::tokenize(std::string_view text, std::vector<std::string>* out) const {
-  std::string cur;
+  std::string cur, raw_word;
   enum Kind { kNone, kWord, kNumber } kind = kNone;
   auto flush = [&] {
+    if (!raw_word.empty() && !acronyms_.empty()) {
+      auto acronym = acronyms_.find(raw_word);
+      if (acronym != acronyms_.end()) cur = acronym->second;
+    }
+    raw_word.clear();
     if (!cur.empty()) {
       if (cur.find('\'') != std::string::npos) {
         // trim apostrophes at the edges ("runners'" and quotes), then expand
@@ -209,9 +217,11 @@ void Normalizer::tokenize(std::string_view text, std::vector<std::string>* out) 
   const size_t n = std::min(text.size(), kMaxInputBytes);
   for (size_t i = 0; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
+    const char original = static_cast<char>(c);
     if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c - 'A' + 'a');
     if (is_alpha(static_cast<char>(c))) {
       if (kind == kNumber) flush();
+      raw_word += original;
       cur += static_cast<char>(c);
       kind = kWord;
     } else if (is_digit(static_cast<char>(c))) {

@@ -56,6 +56,9 @@ class Normalizer {
   size_t longest_replacement_ = 1;     // in tokens
   std::unordered_set<std::string> starts_multi_;   // first words of multi-token keys
   std::unordered_map<std::string, int> number_words_;
+  // Words that mean something else in capitals ("RICE" the first-aid rule,
+  // not the food); matched on the raw text before lower-casing.
+  std::unordered_map<std::string, std::string> acronyms_;
   std::unordered_set<std::string> unit_words_;     // a/an + unit -> 1 unit
   std::unordered_set<std::string> domain_;         // words typos are corrected to
   std::unordered_set<std::string> protected_;      // real words never corrected

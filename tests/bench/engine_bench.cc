@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
     return to_json(r.state).dump();
   });
   Result norm = replay(convs, seconds / 3, [&](const std::string& stored, const std::string& text) {
-    auto n = engine->classifier().normalizer().normalize(text);
-    return n.empty() ? stored : stored;
+    auto normalized = engine->classifier().normalizer().normalize(text);
+    return normalized.empty() ? stored : stored;
   });
   Result cls = replay(convs, seconds / 3, [&](const std::string& stored, const std::string& text) {
     auto c = engine->classifier().classify(text, {});
