@@ -168,7 +168,7 @@ std::unique_ptr<DialogEngine> DialogEngine::load(const DataFile& file, const Cla
     }
     for (auto& [k, v] : doc.at("texts").items()) d->texts_[k] = v.get<std::string>();
     for (const char* required : {"start", "resume", "not_understood", "skip", "why_prefix", "red_flag",
-                                 "likely_causes_intro", "likely_causes_none", "self_care", "see_doctor",
+                                 "likely_causes_intro", "likely_causes_none", "noted", "self_care", "see_doctor",
                                  "emergency", "come_back", "disclaimer", "restart", "greet", "goodbye",
                                  "goodbye_in_flow", "thanks", "help", "out_of_scope", "affirm_no_question",
                                  "deny_no_question", "unsure_no_question", "why_no_question"})
@@ -197,6 +197,11 @@ std::vector<std::string> DialogEngine::slot_names() const {
   std::vector<std::string> out;
   for (const auto& s : slots_) out.push_back(s.name);
   return out;
+}
+
+std::vector<std::string> DialogEngine::quick_replies_of(std::string_view slot_name) const {
+  const Slot* s = slot(slot_name);
+  return s ? s->quick_replies : std::vector<std::string>{};
 }
 
 std::string DialogEngine::text(const std::string& key) const {
@@ -436,6 +441,12 @@ std::pair<DialogState, Turn> DialogEngine::step(const DialogState& in, const Cla
     const Slot* next = next_slot(s);
     if (next != nullptr) {
       if (reprompt && next->name == s.pending) parts.push_back(next->reprompt);
+      else if (filled_any && !filled_pending && next->name == s.pending && new_flags.empty())
+      {
+        std::string q = next->question;
+        q[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(q[0])));
+        parts.push_back(replace_all(text("noted"), "{question}", q));
+      }
       else if (resume && next->name == s.pending) parts.push_back(replace_all(text("resume"), "{question}", next->question));
       else parts.push_back(next->question);
       if (next->name != s.pending) s.reprompts = 0;

@@ -75,6 +75,8 @@ class DialogEngine {
 
   // Slot names in asking order.
   std::vector<std::string> slot_names() const;
+  // The suggested answers shown with a slot's question.
+  std::vector<std::string> quick_replies_of(std::string_view slot_name) const;
   const std::vector<std::string>& default_quick_replies() const { return default_quick_replies_; }
 
  private:

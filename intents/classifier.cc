@@ -94,7 +94,6 @@ std::unique_ptr<Classifier> Classifier::load(const std::vector<DataFile>& files,
 
   // --- concepts: one RE2::Set of every pattern ---------------------------
   RE2::Options options = pattern_options();
-  c->set_ = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
   std::map<std::string, int> concept_ids;
   try {
     json doc = json::parse(concepts->contents);
@@ -120,14 +119,17 @@ std::unique_ptr<Classifier> Classifier::load(const std::vector<DataFile>& files,
           continue;
         }
         auto re = std::make_unique<RE2>(wrap(p), options);
+        if (c->sets_.empty() ||
+            static_cast<int>(c->sets_.back().concept_of.size()) >= kPatternsPerSet)
+          c->sets_.push_back({std::make_unique<RE2::Set>(options, RE2::UNANCHORED), {}});
         std::string set_error;
-        if (c->set_->Add(wrap(p), &set_error) < 0) {
+        if (c->sets_.back().set->Add(wrap(p), &set_error) < 0) {
           errors->push_back({concepts->name,
                              "concept \"" + name + "\" pattern " + std::to_string(i + 1),
                              "cannot add to the pattern set: " + set_error});
           continue;
         }
-        c->pattern_concept_.push_back(id);
+        c->sets_.back().concept_of.push_back(id);
         concept_.patterns.push_back(std::move(re));
       }
       concept_ids[name] = id;
@@ -137,9 +139,11 @@ std::unique_ptr<Classifier> Classifier::load(const std::vector<DataFile>& files,
     errors->push_back({concepts->name, "", e.what()});
   }
   if (errors->size() != before) return nullptr;
-  if (!c->set_->Compile()) {
-    errors->push_back({concepts->name, "", "the pattern set does not fit in memory"});
-    return nullptr;
+  for (auto& ps : c->sets_) {
+    if (!ps.set->Compile()) {
+      errors->push_back({concepts->name, "", "the pattern set does not fit in memory"});
+      return nullptr;
+    }
   }
   auto need = [&](const char* name) {
     auto it = concept_ids.find(name);
@@ -329,11 +333,14 @@ bool Classifier::fired(const Classification& c, int id) const {
 }
 
 void Classifier::match_concepts(const std::string& text, Classification* c) const {
-  std::vector<int> hits;
-  set_->Match(text, &hits);
   c->concepts = ConceptSet(concepts_.size());
   c->denied = ConceptSet(concepts_.size());
-  for (int h : hits) c->concepts.set(pattern_concept_[h]);
+  std::vector<int> hits;
+  for (const auto& ps : sets_) {
+    hits.clear();
+    ps.set->Match(text, &hits);
+    for (int h : hits) c->concepts.set(ps.concept_of[h]);
+  }
 }
 
 void Classifier::resolve_scopes(const std::string& text, Classification* c) const {

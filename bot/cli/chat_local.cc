@@ -36,7 +36,8 @@ void print_reply(const HandleResult& r, const Engine& engine, const Style& st, b
     std::cout << st.dim() << "  From:";
     for (const auto& s : reply.sources) {
       const KnowledgeEntry* e = engine.knowledge().find(s);
-      std::cout << " " << (e ? e->section_title + " / " + e->title : s) << ";";
+      std::string label = !e ? s : e->title == e->section_title ? e->title : e->section_title + " / " + e->title;
+      std::cout << " " << label << ";";
     }
     std::cout << st.reset() << "\n";
   }

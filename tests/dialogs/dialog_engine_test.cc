@@ -145,3 +145,24 @@ TEST_SUITE("dialog") {
     CHECK(back[0].expecting == "locking_instability");
   }
 }
+
+TEST_SUITE("dialog data") {
+  TEST_CASE("every quick reply of every question answers that question") {
+    const auto& dialog = runbot::test::engine().dialog();
+    for (const auto& name : dialog.slot_names()) {
+      // Reach the question: a fresh triage with every other slot answered.
+      runbot::SessionState s;
+      s.dialog.active = true;
+      s.dialog.pending = name;
+      for (const auto& other : dialog.slot_names())
+        if (other != name && other != "warmth_redness") s.dialog.slots[other] = "unknown";
+      if (name == "warmth_redness") s.dialog.slots["swelling"] = "yes";
+      for (const auto& qr : dialog.quick_replies_of(name)) {
+        auto r = runbot::test::engine().handle(s, qr);
+        bool answered = r.state.dialog.slots.count(name) > 0;
+        bool unsure = qr == "Not sure";
+        CHECK_MESSAGE(answered != unsure, "quick reply \"" << qr << "\" to " << name);
+      }
+    }
+  }
+}
