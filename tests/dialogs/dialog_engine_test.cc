@@ -166,3 +166,18 @@ TEST_SUITE("dialog data") {
     }
   }
 }
+
+TEST_SUITE("dialog safety") {
+  TEST_CASE("a red flag said in passing raises the triage whatever the question") {
+    auto r = converse({"my knee gives way since my long run, can I still race on sunday?"});
+    CHECK(r[0].triage == Triage::kSeeDoctor);
+    auto shoes = converse({"my knee locks after runs, could my shoes be the cause?"});
+    CHECK(shoes[0].triage == Triage::kSeeDoctor);
+  }
+  TEST_CASE("a general question about a symptom is not the user's red flag") {
+    auto r = converse({"does compression help with swelling behind the knee?"});
+    CHECK(r[0].triage == Triage::kNone);
+    auto hypo = converse({"what if my knee started to give way?"});
+    CHECK(hypo[0].triage == Triage::kNone);
+  }
+}
