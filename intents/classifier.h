@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <re2/re2.h>
+#include <re2/filtered_re2.h>
 #include <re2/set.h>
 
 #include "intents/data_file.h"
@@ -129,7 +130,7 @@ class Classifier {
  private:
   struct Concept {
     std::string name;
-    std::vector<std::unique_ptr<re2::RE2>> patterns;  // for spans
+    std::vector<int> patterns;   // FilteredRE2 ids, also used to find spans
     bool negatable = false;
   };
   struct Condition {       // one clause of a rule: any of these concepts
@@ -162,6 +163,7 @@ class Classifier {
 
   Classifier();
   void match_concepts(const std::string& text, Classification* c) const;
+  const RE2& pattern(int filtered_id) const { return filtered_->GetRE2(filtered_id); }
   void resolve_scopes(const std::string& text, Classification* c) const;
   void extract_entities(const std::string& text, Classification* c) const;
   void choose_intent(const std::string& text, const ClassifyContext& ctx,
@@ -170,16 +172,15 @@ class Classifier {
 
   std::unique_ptr<Normalizer> normalizer_;
   std::vector<Concept> concepts_;
-  // Concept patterns in RE2::Sets of at most kPatternsPerSet each. Measured
-  // (tests/bench): one set of all ~1,300 patterns is fastest once its DFA
-  // has 64 MB to grow in; splitting into sets of 128 saved 15 MB of cache but
-  // cost 25% of throughput, sets of 32 cost 45%. The limit stays as a guard.
-  static constexpr int kPatternsPerSet = 4096;
-  struct PatternSet {
-    std::unique_ptr<RE2::Set> set;
-    std::vector<int> concept_of;            // index in this set -> concept id
-  };
-  std::vector<PatternSet> sets_;
+  // Concept matching in two steps (RE2's FilteredRE2): an RE2::Set of the
+  // literal atoms every pattern requires finds which atoms occur, then only
+  // the patterns whose atoms are all there are run. One RE2::Set of all
+  // ~1,300 patterns was fast on text it had seen but built new DFA states
+  // for every new message (~900 us each); an atom set's DFA is little more
+  // than a trie of words and stays warm (tests/bench/README.md).
+  std::unique_ptr<re2::FilteredRE2> filtered_;
+  std::unique_ptr<RE2::Set> atoms_;
+  std::vector<int> pattern_concept_;       // FilteredRE2 id -> concept id
   std::vector<Intent> intents_;
   std::vector<std::string> intent_names_;
   std::vector<EntityValue> entity_values_;
