@@ -6,7 +6,9 @@
 // How a message is read (see DESIGN.md):
 //   1. Normalizer: case, apostrophes, contractions, spelling variants, typos
 //      of domain words, number words to digits.
-//   2. One RE2::Set of every concept pattern, matched in a single pass.
+//   2. Concept patterns matched in one pass of an RE2::Set over the literal
+//      atoms they require, then only the candidate patterns run (RE2's
+//      FilteredRE2); see the note at filtered_ for why not one big Set.
 //   3. Negation and uncertainty scopes ("no swelling", "not sure if it locks")
 //      decide whether a symptom-like concept is said, denied or unsure.
 //   4. Intent rules (data) are scored; the dialog context acts as a prior.
