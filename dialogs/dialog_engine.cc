@@ -147,6 +147,7 @@ std::unique_ptr<DialogEngine> DialogEngine::load(const DataFile& file, const Cla
       if (when.contains("all"))
         for (const auto& f : when.at("all")) rf.all.push_back(parse_fact(f.get<std::string>(), "red_flag \"" + rf.id + "\""));
       if (rf.duration_over < 0 && rf.all.empty()) err("red_flag \"" + rf.id + "\"", "has no condition");
+      if (jf.contains("unless")) rf.unless = jf.at("unless").get<std::vector<std::string>>();
       d->red_flags_.push_back(std::move(rf));
     }
     for (const auto& jc : doc.at("likely_causes")) {
@@ -168,7 +169,7 @@ std::unique_ptr<DialogEngine> DialogEngine::load(const DataFile& file, const Cla
     }
     for (auto& [k, v] : doc.at("texts").items()) d->texts_[k] = v.get<std::string>();
     for (const char* required : {"start", "resume", "not_understood", "skip", "why_prefix", "red_flag",
-                                 "likely_causes_intro", "likely_causes_none", "noted", "self_care", "see_doctor",
+                                 "likely_causes_intro", "likely_causes_none", "noted", "red_flag_plural", "self_care", "see_doctor",
                                  "emergency", "come_back", "disclaimer", "restart", "greet", "goodbye",
                                  "goodbye_in_flow", "thanks", "help", "out_of_scope", "affirm_no_question",
                                  "deny_no_question", "unsure_no_question", "why_no_question"})
@@ -254,7 +255,14 @@ std::vector<const DialogEngine::RedFlag*> DialogEngine::red_flags(const DialogSt
     for (const auto& f : rf.all) on = on && holds(s, f);
     if (on) out.push_back(&rf);
   }
-  return out;
+  // A general flag gives way to a more specific one that says the same.
+  std::vector<const RedFlag*> kept;
+  for (const auto* rf : out) {
+    bool replaced = false;
+    for (const auto* other : out) replaced = replaced || contains(rf->unless, other->id);
+    if (!replaced) kept.push_back(rf);
+  }
+  return kept;
 }
 
 void DialogEngine::apply_facts(const Classification& c, DialogState* s, bool* filled_pending,
@@ -433,7 +441,7 @@ std::pair<DialogState, Turn> DialogEngine::step(const DialogState& in, const Cla
     s.triage = std::max(s.triage, Triage::kSeeDoctor);
     std::string says = join_and(new_flags);
     says[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(says[0])));
-    parts.push_back(replace_all(text("red_flag"), "{flags}", says));
+    parts.push_back(replace_all(text(new_flags.size() > 1 ? "red_flag_plural" : "red_flag"), "{flags}", says));
     for (const auto& src : sources_.at("red_flag")) add_unique(&t.sources, src);
   }
 

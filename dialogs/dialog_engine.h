@@ -95,6 +95,7 @@ class DialogEngine {
   };
   struct RedFlag {
     std::string id, says;
+    std::vector<std::string> unless;   // ids of more specific flags that replace this one
     int duration_over = -1;
     std::vector<Fact> all;
   };
