@@ -10,11 +10,13 @@ namespace runbot {
 
 struct ChatOptions {
   std::string data_root;
-  bool local = true;
+  std::string url = "ws://127.0.0.1:8080/chat";  // server for the network client
+  bool local = false;
   bool debug = false;
   bool color = true;   // only used on a terminal
 };
 int run_chat_local(const ChatOptions& options);
+int run_chat_remote(const ChatOptions& options);
 
 struct EvalOptions {
   std::string data_root;

@@ -1,9 +1,11 @@
 // runbot: one executable, subcommands in the manner of git or rasa.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "bot/cli/commands.h"
 #include "bot/data_files.h"
+#include "bot/server/server.h"
 
 int main(int argc, char** argv) {
   using namespace runbot;
@@ -30,6 +32,67 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   eval_cmd->add_flag("--json", eval.json, "Print a JSON report before the EVAL line");
 
+  // Every serve flag also comes from RUNBOT_<FLAG> and from --config.
+  ServerOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the chat protocol over WebSocket and HTTP (spec/protocol.md)");
+  // CLI11 reads config files at the top level only: --config belongs to the
+  // app and `serve` falls through to it, so `runbot serve --config FILE`
+  // works. In the file, serve's options sit under [serve].
+  // CLI11 reads the file before it looks at the environment, so
+  // RUNBOT_CONFIG is read here, as the default file name (then required).
+  const char* config_env = std::getenv("RUNBOT_CONFIG");
+  app.set_config("--config", config_env ? config_env : "",
+                 "TOML/INI file of options; serve's under [serve], e.g. port = 8080 (env RUNBOT_CONFIG)",
+                 config_env != nullptr);
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
+  serve_cmd->fallthrough();
+  serve_cmd->add_option("--host", serve.host, "Address to listen on")->envname("RUNBOT_HOST")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "TCP port; 0 picks a free one")->envname("RUNBOT_PORT")->capture_default_str();
+  serve_cmd->add_option("--db", serve.db_path, "SQLite file holding the sessions (created)")
+      ->envname("RUNBOT_DB")
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "I/O threads; 0 = one per core")
+      ->envname("RUNBOT_THREADS")
+      ->capture_default_str();
+  serve_cmd->add_option("--rate-limit", serve.rate_limit, "Messages per second per session; 0 = no limit")
+      ->envname("RUNBOT_RATE_LIMIT")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--rate-burst", serve.rate_burst, "Messages allowed in a burst above the rate")
+      ->envname("RUNBOT_RATE_BURST")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--allow-origin", serve.allow_origins,
+                        "Origin allowed to open a WebSocket besides the same host and localhost; repeat or "
+                        "separate with commas; * for any")
+      ->envname("RUNBOT_ALLOW_ORIGIN")
+      ->delimiter(',');
+  serve_cmd->add_option("--max-connections", serve.max_connections, "Open WebSockets; more get HTTP 503")
+      ->envname("RUNBOT_MAX_CONNECTIONS")
+      ->capture_default_str();
+  serve_cmd->add_flag("--echo", serve.echo, "Serve a bare echo WebSocket on /chat (benchmark baseline)")
+      ->envname("RUNBOT_ECHO");
+  int handshake_s = static_cast<int>(serve.handshake_timeout.count());
+  int idle_s = static_cast<int>(serve.idle_timeout.count());
+  int expiry_days = static_cast<int>(serve.session_expiry.count() / 86400);
+  int busy_ms = static_cast<int>(serve.db_busy_timeout.count());
+  serve_cmd->add_option("--handshake-timeout", handshake_s, "Seconds to send the request and finish the handshake")
+      ->envname("RUNBOT_HANDSHAKE_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--idle-timeout", idle_s, "Seconds of silence before a WebSocket is dropped (ping at half)")
+      ->envname("RUNBOT_IDLE_TIMEOUT")
+      ->check(CLI::Range(2, 86400))
+      ->capture_default_str();
+  serve_cmd->add_option("--session-expiry-days", expiry_days, "Days idle after which a session is purged")
+      ->envname("RUNBOT_SESSION_EXPIRY_DAYS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--db-busy-timeout", busy_ms, "Milliseconds a write waits on a locked database")
+      ->envname("RUNBOT_DB_BUSY_TIMEOUT")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -44,6 +107,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     return run_chat_local(chat);
+  }
+  if (*serve_cmd) {
+    serve.data_root = data_root;
+    serve.handshake_timeout = std::chrono::seconds(handshake_s);
+    serve.idle_timeout = std::chrono::seconds(idle_s);
+    serve.session_expiry = std::chrono::hours(24) * expiry_days;
+    serve.db_busy_timeout = std::chrono::milliseconds(busy_ms);
+    return run_server(serve);
   }
   if (*eval_cmd) {
     eval.data_root = data_root;

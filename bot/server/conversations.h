@@ -1,0 +1,81 @@
+// Conversations: what happens to a session on each client request, apart
+// from any transport (the WebSocket and POST /api/message both use it).
+// Opens or resumes sessions by token, applies the retry rule, runs
+// Engine::handle and commits the new state and reply to the store before
+// the caller may send the reply. The engine is swapped atomically on reload;
+// a turn keeps the engine it started with.
+//
+// Thread safety: all methods are safe from any thread. Completions run on a
+// store thread: post them to your own executor.
+#ifndef RUNBOT_BOT_SERVER_CONVERSATIONS_H_
+#define RUNBOT_BOT_SERVER_CONVERSATIONS_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bot/engine.h"
+#include "bot/server/metrics.h"
+#include "bot/store/session_store.h"
+
+namespace runbot {
+
+// One session as a connection holds it between turns.
+struct Conversation {
+  std::string token;       // the session's secret name
+  SessionState state;
+  std::string last_id;     // JSON of the last turn's client id; "" if none
+  std::string last_reply;  // the reply frame of that turn
+};
+
+struct TurnOutcome {
+  StoreStatus status;   // not ok: nothing was committed, the session is unchanged
+  Conversation next;    // the committed session (when ok)
+  nlohmann::json reply; // {"type":"reply","reply_to":id,...} (when ok)
+};
+
+class Conversations {
+ public:
+  Conversations(std::shared_ptr<SessionStore> store, std::shared_ptr<const Engine> engine, Metrics* metrics);
+
+  std::shared_ptr<const Engine> engine() const { return engine_.load(); }
+  // Turns that start after this call use `engine`.
+  void set_engine(std::shared_ptr<const Engine> engine) { engine_.store(std::move(engine)); }
+
+  // A new session with a fresh token. Nothing is stored until its first
+  // turn. Throws std::runtime_error only if the OS has no randomness.
+  Conversation start() const;
+
+  // Resumes the session `token` names, or starts a new one when the token is
+  // absent, malformed, unknown or expired (*resumed false); a client never
+  // gets a session whose token it did not hold. Fails only when the store
+  // cannot be read, leaving *out untouched.
+  StoreStatus open(const std::optional<std::string>& token, Conversation* out, bool* resumed) const;
+
+  // The retry rule: the stored reply frame when `id` is the id of the
+  // session's last turn, else nullopt. A null id never matches.
+  std::optional<std::string> stored_reply(const Conversation& c, const nlohmann::json& id) const;
+
+  // Runs one turn of `c` on `text` and commits it. `done` runs exactly once,
+  // after the commit, on a store thread.
+  void run_turn(const Conversation& c, std::string_view text, const nlohmann::json& id,
+                std::function<void(TurnOutcome)> done);
+
+  // Forgets the dialog of `c` (keeping its token) and commits that.
+  void reset(const Conversation& c, std::function<void(StoreStatus, Conversation)> done);
+
+ private:
+  void commit(Conversation next, std::function<void(StoreStatus, Conversation)> done);
+
+  std::shared_ptr<SessionStore> store_;
+  std::atomic<std::shared_ptr<const Engine>> engine_;
+  Metrics* metrics_;
+};
+
+}  // namespace runbot
+
+#endif  // RUNBOT_BOT_SERVER_CONVERSATIONS_H_

@@ -1,0 +1,82 @@
+// SharedState: what every connection of one server shares (the shape of
+// Beast's chat-multi example): options, the conversations (engine + store),
+// metrics, the rate limiter, and the registry of open WebSocket sessions
+// that graceful shutdown walks.
+//
+// Thread safety: safe from any thread. Sessions are held by weak_ptr, so the
+// registry never keeps a connection alive.
+#ifndef RUNBOT_BOT_SERVER_SHARED_STATE_H_
+#define RUNBOT_BOT_SERVER_SHARED_STATE_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "bot/server/conversations.h"
+#include "bot/server/metrics.h"
+#include "bot/server/rate_limiter.h"
+#include "bot/server/server_options.h"
+#include "bot/store/session_store.h"
+
+namespace runbot {
+
+class WebsocketSession;
+
+class SharedState {
+ public:
+  // `store` and `conversations` are null in echo mode.
+  SharedState(ServerOptions options, std::shared_ptr<SessionStore> store);
+
+  const ServerOptions& options() const { return options_; }
+  Metrics& metrics() { return metrics_; }
+  RateLimiter& rate_limiter() { return rate_limiter_; }
+  Conversations* conversations() { return conversations_.get(); }
+  SessionStore* store() { return store_.get(); }
+  // True when the store has store_backlog_max writes waiting: new turns
+  // get error overloaded.
+  bool store_overloaded();
+  // REQUIRES: not echo mode. Called once before serving.
+  void set_engine(std::shared_ptr<const Engine> engine);
+
+  // Takes one of options().max_connections WebSocket slots; false when full
+  // or shutting down. A successful reserve() is followed by add() or release().
+  bool reserve();
+  void release();
+  void add(WebsocketSession* session, std::weak_ptr<WebsocketSession> weak);
+  // Removes and releases the slot.
+  void remove(WebsocketSession* session);
+  size_t open_connections() const;
+
+  // In-flight POST /api/message turns, which shutdown also waits for.
+  void begin_request();
+  void end_request();
+
+  bool stopping() const;
+  // Stops taking new work and asks every session to close with 1001 once its
+  // turn in flight is answered. `drained` runs once (on some thread) when no
+  // session or request is left.
+  void begin_shutdown(std::function<void()> drained);
+  // Forgets `drained` (call before tearing the io_context down).
+  void forget_drained();
+
+ private:
+  void maybe_drained(std::unique_lock<std::mutex>& lock);
+
+  const ServerOptions options_;
+  std::shared_ptr<SessionStore> store_;
+  Metrics metrics_;
+  RateLimiter rate_limiter_;
+  std::unique_ptr<Conversations> conversations_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<WebsocketSession*, std::weak_ptr<WebsocketSession>> sessions_;  // GUARDED_BY(mu_)
+  size_t reserved_ = 0;                                                                // GUARDED_BY(mu_)
+  size_t requests_ = 0;                                                                // GUARDED_BY(mu_)
+  bool stopping_ = false;                                                              // GUARDED_BY(mu_)
+  std::function<void()> drained_;                                                      // GUARDED_BY(mu_)
+};
+
+}  // namespace runbot
+
+#endif  // RUNBOT_BOT_SERVER_SHARED_STATE_H_

@@ -1,0 +1,255 @@
+// SessionStore contract, for the in-memory store and for SQLite: round
+// trips, expiry, group commit, read-your-writes, and the failure paths
+// (full disk, locked database, unopenable file) as errors, never crashes.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "bot/store/memory_store.h"
+#include "bot/store/sqlite_store.h"
+
+namespace runbot {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A fresh folder under the system temp dir, removed at scope exit.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "runbot_store_XXXXXX").string();
+    path = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A clock the test moves by hand.
+struct FakeClock {
+  std::shared_ptr<std::atomic<int64_t>> seconds = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
+  std::function<SessionStore::Clock::time_point()> fn() const {
+    auto s = seconds;
+    return [s] { return SessionStore::Clock::time_point(std::chrono::seconds(s->load())); };
+  }
+};
+
+// put() and wait for its completion.
+StoreStatus put_sync(SessionStore& store, const std::string& key, SessionRecord record) {
+  std::promise<StoreStatus> done;
+  auto f = done.get_future();
+  store.put(key, std::move(record), [&](const StoreStatus& s) { done.set_value(s); });
+  return f.get();
+}
+
+// "prefix" + n, built by appending: GCC 12 warns falsely (-Wrestrict,
+// bug 105329) on `"literal" + std::string` at -O2.
+std::string key(std::string prefix, int n) {
+  prefix += std::to_string(n);
+  return prefix;
+}
+
+std::optional<SessionRecord> get_or_fail(SessionStore& store, const std::string& key) {
+  std::optional<SessionRecord> r;
+  StoreStatus s = store.get(key, &r);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return r;
+}
+
+const SessionRecord kRecord{R"({"v":1,"turns":2,"dialog":{"pending":"swelling"}})", R"("m2")",
+                            R"({"type":"reply","reply_to":"m2","text":"..."})"};
+
+std::unique_ptr<SqliteStore> open_sqlite(const fs::path& file, SqliteStoreOptions o = {}) {
+  o.path = file.string();
+  std::string error;
+  auto store = SqliteStore::open(std::move(o), &error);
+  REQUIRE_MESSAGE(store, error);
+  return store;
+}
+
+void check_round_trip_and_expiry(SessionStore& store, FakeClock& clock) {
+  CHECK_FALSE(get_or_fail(store, "unknown-token").has_value());
+  REQUIRE(put_sync(store, "token-a", kRecord).ok());
+  CHECK(get_or_fail(store, "token-a") == kRecord);
+
+  SessionRecord next = kRecord;
+  next.state = R"({"v":1,"turns":3,"dialog":{}})";
+  REQUIRE(put_sync(store, "token-a", next).ok());
+  CHECK(get_or_fail(store, "token-a") == next);
+
+  // 30 days idle is still alive; a second more and it is gone.
+  *clock.seconds += 30 * 24 * 3600;
+  CHECK(get_or_fail(store, "token-a").has_value());
+  *clock.seconds += 1;
+  CHECK_FALSE(get_or_fail(store, "token-a").has_value());
+  REQUIRE(put_sync(store, "token-b", kRecord).ok());
+  size_t removed = 0;
+  REQUIRE(store.purge_expired(&removed).ok());
+  CHECK(removed == 1);
+  CHECK(get_or_fail(store, "token-b").has_value());
+}
+
+}  // namespace
+
+TEST_SUITE("store") {
+
+TEST_CASE("memory store: a session comes back as written and expires after the idle time") {
+  FakeClock clock;
+  MemoryStore store(std::chrono::hours(24 * 30), clock.fn());
+  check_round_trip_and_expiry(store, clock);
+}
+
+TEST_CASE("memory store: failing writes report an error and keep the old record") {
+  MemoryStore store;
+  REQUIRE(put_sync(store, "t", kRecord).ok());
+  store.fail_writes("disk full");
+  StoreStatus s = put_sync(store, "t", SessionRecord{"{}", "", ""});
+  CHECK_FALSE(s.ok());
+  CHECK(s.message() == "disk full");
+  CHECK_FALSE(store.health().ok);
+  CHECK(get_or_fail(store, "t") == kRecord);
+}
+
+TEST_CASE("sqlite store: a session comes back as written and expires after the idle time") {
+  TempDir dir;
+  FakeClock clock;
+  SqliteStoreOptions o;
+  o.clock = clock.fn();
+  auto store = open_sqlite(dir.path / "s.db", o);
+  check_round_trip_and_expiry(*store, clock);
+  StoreHealth h = store->health();
+  CHECK(h.ok);
+  CHECK(h.kind == "sqlite");
+}
+
+TEST_CASE("sqlite store: sessions survive closing and reopening the file") {
+  TempDir dir;
+  open_sqlite(dir.path / "s.db");  // creates, then closes at once
+  {
+    auto store = open_sqlite(dir.path / "s.db");
+    REQUIRE(put_sync(*store, "token-a", kRecord).ok());
+  }
+  auto again = open_sqlite(dir.path / "s.db");
+  CHECK(get_or_fail(*again, "token-a") == kRecord);
+}
+
+TEST_CASE("sqlite store: the file holds a hash of the token, never the token") {
+  TempDir dir;
+  const std::string token = "tok_3J9xQm2Lr7Vb8Kc1Pz0YwEaT5uGfHs";
+  {
+    auto store = open_sqlite(dir.path / "s.db");
+    REQUIRE(put_sync(*store, token, kRecord).ok());
+  }
+  std::string bytes;
+  for (const auto& entry : fs::directory_iterator(dir.path)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    bytes += ss.str();
+  }
+  CHECK(bytes.find(kRecord.state) != std::string::npos);
+  CHECK(bytes.find(token) == std::string::npos);
+}
+
+TEST_CASE("sqlite store: writes from many threads are committed in few transactions") {
+  TempDir dir;
+  auto store = open_sqlite(dir.path / "s.db");
+  constexpr int kThreads = 4, kPerThread = 250;
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        store->put(key(key("t", t) + "-", i), kRecord,
+                   [&](const StoreStatus& s) { (s.ok() ? ok : failed)++; });
+    });
+  for (auto& th : threads) th.join();
+  store->flush();
+  CHECK(ok == kThreads * kPerThread);
+  CHECK(failed == 0);
+  CHECK(store->transactions() < kThreads * kPerThread / 4);
+  CHECK(get_or_fail(*store, "t3-249") == kRecord);
+}
+
+TEST_CASE("sqlite store: a read waits for a queued write to the same session") {
+  TempDir dir;
+  auto store = open_sqlite(dir.path / "s.db");
+  for (int i = 0; i < 50; ++i) {
+    SessionRecord r = kRecord;
+    r.last_id = std::to_string(i);
+    store->put("same", r, nullptr);
+    CHECK(get_or_fail(*store, "same")->last_id == std::to_string(i));
+  }
+}
+
+TEST_CASE("sqlite store: a completion runs after the row is readable") {
+  TempDir dir;
+  auto store = open_sqlite(dir.path / "s.db");
+  std::promise<bool> seen;
+  store->put("k", kRecord, [&](const StoreStatus& s) {
+    std::optional<SessionRecord> r;
+    seen.set_value(s.ok() && store->get("k", &r).ok() && r == kRecord);
+  });
+  CHECK(seen.get_future().get());
+}
+
+TEST_CASE("sqlite store: a full disk fails writes with an error, and reads go on") {
+  TempDir dir;
+  SqliteStoreOptions o;
+  o.max_page_count = 12;  // a few 4 KiB pages: the "disk" fills fast
+  auto store = open_sqlite(dir.path / "s.db", o);
+  REQUIRE(put_sync(*store, "first", kRecord).ok());
+  SessionRecord big = kRecord;
+  big.last_reply = std::string(3000, 'x');
+  StoreStatus s;
+  for (int i = 0; i < 200 && s.ok(); ++i) s = put_sync(*store, key("k", i), big);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("full") != std::string::npos);
+  StoreHealth h = store->health();
+  CHECK_FALSE(h.ok);
+  CHECK(h.last_error == s.message());
+  CHECK(get_or_fail(*store, "first") == kRecord);
+}
+
+TEST_CASE("sqlite store: a database locked by another process fails writes until it is released") {
+  TempDir dir;
+  SqliteStoreOptions o;
+  o.busy_timeout = 50ms;
+  o.probe_interval = 10ms;
+  auto store = open_sqlite(dir.path / "s.db", o);
+  REQUIRE(put_sync(*store, "k", kRecord).ok());
+
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open((dir.path / "s.db").c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  StoreStatus s = put_sync(*store, "k", SessionRecord{"{}", "", ""});
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("locked") != std::string::npos);
+  CHECK_FALSE(store->health().ok);
+  CHECK(get_or_fail(*store, "k") == kRecord);  // WAL readers are not blocked
+
+  REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  CHECK(put_sync(*store, "k", kRecord).ok());
+  CHECK(store->health().ok);
+}
+
+TEST_CASE("sqlite store: an unopenable path is an error, not a crash") {
+  std::string error;
+  SqliteStoreOptions o;
+  o.path = "/nonexistent-folder/for/runbot.db";
+  CHECK(SqliteStore::open(o, &error) == nullptr);
+  CHECK(error.find("/nonexistent-folder/for/runbot.db: open") == 0);
+}
+
+}  // TEST_SUITE
+}  // namespace runbot
