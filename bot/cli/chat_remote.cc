@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -168,6 +169,10 @@ int run_chat_remote(const ChatOptions& options) {
               << ". Type a message; a number picks a suggested reply; /reset starts over, /quit leaves.\n";
 
   std::vector<std::string> quick_replies;
+  // Message ids must differ from any earlier run's: the server answers a
+  // repeated id from its store (that is how a retry stays exactly-once).
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "%08x", static_cast<unsigned>(rng()));
   int next_id = 1;
   while (true) {
     std::string line;
@@ -191,7 +196,7 @@ int run_chat_remote(const ChatOptions& options) {
       frame = {{"type", "reset"}};
     } else {
       line = pick_quick_reply(line, quick_replies);
-      frame = {{"type", "message"}, {"text", line}, {"id", "t" + std::to_string(next_id++)}};
+      frame = {{"type", "message"}, {"text", line}, {"id", std::string(prefix) + "-" + std::to_string(next_id++)}};
     }
     if (!tty) std::cout << "you> " << (line == "/reset" ? "/reset" : line) << "\n";
     // Send and wait for the answer; on a broken connection reconnect and

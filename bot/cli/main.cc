@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
       ->envname("RUNBOT_DATA");
 
   ChatOptions chat;
-  auto* chat_cmd = app.add_subcommand("chat", "Chat in the terminal");
+  auto* chat_cmd = app.add_subcommand("chat", "Chat in the terminal, with a runbot server or in-process");
+  chat_cmd->add_option("url", chat.url, "Server to talk to (env RUNBOT_URL)")
+      ->envname("RUNBOT_URL")
+      ->capture_default_str();
   chat_cmd->add_flag("--local", chat.local, "Run the engine in this process (no server)");
   chat_cmd->add_flag("--debug", chat.debug, "Show intent, confidence, entities and the concepts that fired");
   bool no_color = false;
@@ -103,8 +106,11 @@ int main(int argc, char** argv) {
     chat.data_root = data_root;
     chat.color = !no_color;
     if (!chat.local) {
-      std::cerr << "runbot chat: the network client comes with the server; use --local for now\n";
-      return 2;
+      if (chat.debug) {
+        std::cerr << "runbot chat: --debug needs --local (the server does not send its reasoning)\n";
+        return 2;
+      }
+      return run_chat_remote(chat);
     }
     return run_chat_local(chat);
   }
