@@ -86,7 +86,9 @@ Update read_callback(Update u, const json& query) {
 
 std::optional<Update> parse_update(const json& j) {
   auto id = int_member(j, "update_id");
-  if (!id) return std::nullopt;
+  // Telegram's ids are positive and well under 2^53; anything else is not
+  // an id the offset arithmetic (id + 1) may be done on.
+  if (!id || *id < 0 || *id >= (int64_t{1} << 53)) return std::nullopt;
   Update u;
   u.update_id = *id;
   if (const json* message = member(j, "message"); message && message->is_object()) return read_message(u, *message);

@@ -41,7 +41,7 @@ struct Update {
 inline constexpr std::string_view kIndexPrefix = "#qr";
 
 // Reads one element of getUpdates' `result`. nullopt when it has no integer
-// update_id (it cannot be acknowledged on its own); every other oddity
+// update_id in [0, 2^53) (it cannot be acknowledged on its own); every other oddity
 // gives kIgnored, kNotText or kExpiredButton rather than failing.
 std::optional<Update> parse_update(const nlohmann::json& j);
 

@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand("serve", "Serve the chat protocol over WebSocket and HTTP (spec/protocol.md)");
   // CLI11 reads config files at the top level only: --config belongs to the
   // app and `serve` falls through to it, so `runbot serve --config FILE`
-  // works. In the file, serve's options sit under [serve].
-  // CLI11 reads the file before it looks at the environment, so
-  // RUNBOT_CONFIG is read here, as the default file name (then required).
+  // works; in the file, serve's options sit under [serve]. CLI11 also reads
+  // the file before it looks at the environment, so RUNBOT_CONFIG is read
+  // here, as the default file name (and then the file must exist).
   const char* config_env = std::getenv("RUNBOT_CONFIG");
   app.set_config("--config", config_env ? config_env : "",
                  "TOML/INI file of options; serve's under [serve], e.g. port = 8080 (env RUNBOT_CONFIG)",

@@ -152,11 +152,10 @@ void HttpSession::api_message(const Request& req) {
     log_event(LogLevel::kError, "store_read_failed", {{"error", s.message()}});
     return send_error(WireError{ErrorCode::kInternal, ""});
   }
-  // A known session is limited as itself; a new one by the address it
-  // comes from, so that minting sessions does not escape the limit.
-  beast::error_code ec;
-  std::string key = resumed ? c.token : "ip:" + stream_.socket().remote_endpoint(ec).address().to_string();
-  if (!state_->rate_limiter().allow(key, received)) return send_error(WireError{ErrorCode::kRateLimited, ""});
+  // Limited per session, as on the WebSocket. Not per address: behind a
+  // proxy every client has the proxy's address (nginx's limit_req is the
+  // place for per-address limits).
+  if (!state_->rate_limiter().allow(c.token, received)) return send_error(WireError{ErrorCode::kRateLimited, ""});
 
   auto respond = [this](json reply, const std::string& token) {
     reply["session"] = token;
