@@ -262,13 +262,27 @@ HttpResult HttpClient::post_json(std::string_view target, std::string_view body,
   http::response_parser<http::string_body> parser;
   parser.body_limit(m.options.body_limit);
   parser.header_limit(64 * 1024);
-  s = m.run(
-      [&](auto done) {
-        m.with_stream([&](auto& stream) {
-          http::async_read(stream, m.buffer, parser, [done](beast::error_code ec, size_t) { done(ec); });
-        });
-      },
-      deadline, stop);
+  auto receive = [&](bool header_only) {
+    return m.run(
+        [&](auto done) {
+          m.with_stream([&](auto& stream) {
+            auto on_read = [done](beast::error_code ec, size_t) { done(ec); };
+            if (header_only) {
+              http::async_read_header(stream, m.buffer, parser, on_read);
+            } else {
+              http::async_read(stream, m.buffer, parser, on_read);
+            }
+          });
+        },
+        deadline, stop);
+  };
+  // Beast 1.74 enforces body_limit on chunked and read-to-close bodies but
+  // not against a response's Content-Length, so that is checked here,
+  // between the header and the body.
+  s = receive(true);
+  if (!s.ec && parser.content_length() && *parser.content_length() > m.options.body_limit)
+    s.ec = http::error::body_limit;
+  if (!s.ec && !s.cancelled && !s.timed_out && !parser.is_done()) s = receive(false);
   if (s.ec && !s.cancelled && !s.timed_out && s.ec != http::error::end_of_stream &&
       s.ec != http::error::partial_message && s.ec.category() == http::make_error_code(http::error::bad_target).category()) {
     m.close();

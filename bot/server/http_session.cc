@@ -88,6 +88,18 @@ void HttpSession::handle_request() {
   const bool get = req.method() == http::verb::get;
   const bool echo = state_->options().echo;
   try {
+    if (get || req.method() == http::verb::head) {
+      auto files = state_->static_files();
+      if (const StaticFile* file = files->find(path)) {
+        Response res{http::status::ok, version_};
+        res.set(http::field::content_type, file->content_type);
+        res.set("X-Content-Type-Options", "nosniff");
+        res.set(http::field::cache_control, "no-cache");  // a new widget.js reaches club sites at once
+        if (get) res.body() = file->body;
+        else res.content_length(file->body.size());
+        return send(std::move(res));
+      }
+    }
     if (path == "/" && get) {
       Response res{http::status::ok, version_};
       res.set(http::field::content_type, "text/html; charset=utf-8");

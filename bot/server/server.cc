@@ -53,6 +53,7 @@ class Server {
     }
     state_ = std::make_shared<SharedState>(options_, store_);
     if (engine) state_->set_engine(std::move(engine));
+    state_->set_static_files(StaticFiles::load(options_.data_root + "/web"));
 
     beast::error_code ec;
     tcp::resolver resolver(ioc_);
@@ -145,6 +146,7 @@ class Server {
         return;
       }
       state_->set_engine(std::move(engine));
+      state_->set_static_files(StaticFiles::load(options_.data_root + "/web"));
       state_->metrics().count_reload(true);
       log_event(LogLevel::kInfo, "reloaded", {{"data", options_.data_root}});
     });

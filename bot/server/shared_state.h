@@ -17,6 +17,7 @@
 #include "bot/server/metrics.h"
 #include "bot/server/rate_limiter.h"
 #include "bot/server/server_options.h"
+#include "bot/server/static_files.h"
 #include "bot/store/session_store.h"
 
 namespace runbot {
@@ -38,6 +39,9 @@ class SharedState {
   bool store_overloaded();
   // REQUIRES: not echo mode. Called once before serving.
   void set_engine(std::shared_ptr<const Engine> engine);
+  // The widget's files; replaced as a whole on reload.
+  std::shared_ptr<const StaticFiles> static_files() const { return std::atomic_load(&static_files_); }
+  void set_static_files(std::shared_ptr<const StaticFiles> files) { std::atomic_store(&static_files_, std::move(files)); }
 
   // Takes one of options().max_connections WebSocket slots; false when full
   // or shutting down. A successful reserve() is followed by add() or release().
@@ -61,6 +65,7 @@ class SharedState {
   void forget_drained();
 
  private:
+  std::shared_ptr<const StaticFiles> static_files_ = std::make_shared<StaticFiles>();
   void maybe_drained(std::unique_lock<std::mutex>& lock);
 
   const ServerOptions options_;
