@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # runbot set-up on a fresh Debian 12 machine.
-#   deploy/setup.sh run    install what is missing, build, start runbot
+#   deploy/setup.sh run    install what is missing, build, start runbot serve (SQLite)
 #   deploy/setup.sh test   install what is missing, build, run every test
 #   deploy/setup.sh build  install what is missing and build only
 # Environment: BUILD_DIR (default build), JOBS (default: number of cores).
@@ -35,7 +35,9 @@ build
 case "$mode" in
   build) ;;
   run)
-    exec "$build_dir/runbot" chat --local ;;
+    # The server with its embedded default store: a SQLite file it creates.
+    echo "runbot: open http://${RUNBOT_HOST:-127.0.0.1}:${RUNBOT_PORT:-8080}/ or run: $build_dir/runbot chat"
+    exec "$build_dir/runbot" serve ;;
   test)
     # Figures first (for people), then the test run whose summary closes the output.
     "$build_dir/tests/engine_bench" --seconds 1

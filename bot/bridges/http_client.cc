@@ -3,6 +3,10 @@
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without <utility>.
 #include <utility>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -90,6 +94,17 @@ struct HttpClient::Impl {
     } else {
       f(*plain);
     }
+  }
+
+  // False when the peer has closed a kept-alive connection while it sat
+  // idle (runbot's server does after 10 s), or sent anything unasked (a
+  // TLS close_notify): a request sent on it would only fail. Checked
+  // before reuse so that the common case costs no failed attempt.
+  bool idle_connection_usable() {
+    if (buffer.size() != 0) return false;
+    char byte;
+    ssize_t n = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
   void close() {
@@ -230,7 +245,8 @@ HttpResult HttpClient::post_json(std::string_view target, std::string_view body,
   if (stop.stop_requested()) return failure(HttpError::kCancelled, "stopped before sending");
   if (m.origin.tls && !m.tls) return failure(HttpError::kTls, m.tls_setup_error);
   const auto deadline = Clock::now() + timeout;
-  if (m.connected && Clock::now() - m.last_used > m.options.idle_reuse_limit) m.close();
+  if (m.connected && (Clock::now() - m.last_used > m.options.idle_reuse_limit || !m.idle_connection_usable()))
+    m.close();
   if (!m.connected) {
     HttpResult r = m.connect(deadline, stop);
     if (!r.ok()) {

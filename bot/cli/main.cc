@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "bot/bridges/telegram_bridge.h"
 #include "bot/cli/commands.h"
 #include "bot/data_files.h"
 #include "bot/server/server.h"
@@ -25,6 +26,25 @@ int main(int argc, char** argv) {
   chat_cmd->add_flag("--debug", chat.debug, "Show intent, confidence, entities and the concepts that fired");
   bool no_color = false;
   chat_cmd->add_flag("--no-color", no_color, "Plain text even on a terminal");
+
+  TelegramOptions telegram;
+  auto* telegram_cmd = app.add_subcommand("telegram", "Bridge a Telegram bot to a runbot server");
+  telegram_cmd->add_option("--token-file", telegram.token_file, "File holding the bot token (never logged)")
+      ->envname("RUNBOT_TELEGRAM_TOKEN_FILE")
+      ->required();
+  telegram_cmd->add_option("--server", telegram.server_url, "runbot server's HTTP address")
+      ->envname("RUNBOT_SERVER")
+      ->capture_default_str();
+  telegram_cmd->add_option("--api-base", telegram.api_base, "Bot API base URL (https, certificates checked)")
+      ->envname("RUNBOT_TELEGRAM_API")
+      ->capture_default_str();
+  telegram_cmd->add_option("--db", telegram.state_db, "SQLite file for offsets and chat sessions")
+      ->envname("RUNBOT_TELEGRAM_DB")
+      ->capture_default_str();
+  telegram_cmd->add_option("--poll-timeout", telegram.poll_timeout_s, "Seconds a getUpdates long poll waits")
+      ->capture_default_str();
+  telegram_cmd->add_option("--parallel-chats", telegram.max_parallel_chats, "Chats answered at the same time")
+      ->capture_default_str();
 
   EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Run evaluation sets (JSON Lines) through the engine");
@@ -122,6 +142,7 @@ int main(int argc, char** argv) {
     serve.db_busy_timeout = std::chrono::milliseconds(busy_ms);
     return run_server(serve);
   }
+  if (*telegram_cmd) return run_telegram_bridge(telegram);
   if (*eval_cmd) {
     eval.data_root = data_root;
     return run_eval(eval);

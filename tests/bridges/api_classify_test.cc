@@ -42,7 +42,7 @@ TEST_SUITE("response classification") {
     CHECK(c.reply.quick_replies == std::vector<std::string>{"Yes", "No"});
   }
 
-  TEST_CASE("runbot: 400 is final with its code; 5xx, 429 and malformed replies are retried") {
+  TEST_CASE("runbot: 400 is final with its code, while 5xx, 429 and malformed replies are retried") {
     auto too_long = classify_runbot_response(400, R"({"type":"error","code":"too_long","message":"..."})", "");
     CHECK(too_long.outcome == RunbotOutcome::kRejected);
     CHECK(too_long.error_code == "too_long");

@@ -47,7 +47,7 @@ TEST_SUITE("bridge faults") {
     CHECK(w.telegram.sent_texts(1) == said_all({"a"}));
   }
 
-  TEST_CASE("5xx, dropped connections and garbage from Telegram are retried; every update is answered exactly once, in order") {
+  TEST_CASE("5xx, dropped connections and garbage from Telegram are retried, and every update is answered exactly once, in order") {
     World w;
     for (const char* method : {"getUpdates", "sendMessage"}) {
       w.telegram.inject(method, Fault::kServerError, 2);

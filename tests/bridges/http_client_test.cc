@@ -135,6 +135,21 @@ TEST_SUITE("http client") {
     CHECK(server.connections() == 2);
   }
 
+  TEST_CASE("a kept-alive connection the server closed while idle is replaced before use, without an error") {
+    LoopbackServer server([](const RequestIn&) {
+      ReplyOut out{200, "{}", {}, false};
+      out.close_after = true;
+      return out;
+    });
+    HttpClient client(url_of(server.url()));
+    REQUIRE(client.post_json("/x", "{}", 2s, std::stop_token()).ok());
+    REQUIRE(server.wait_closed(1));
+    HttpResult second = client.post_json("/x", "{}", 2s, std::stop_token());
+    INFO(second.detail);
+    CHECK(second.ok());
+    CHECK(server.connections() == 2);
+  }
+
   TEST_CASE("nothing listening is a connect error") {
     unsigned short port;
     {

@@ -36,6 +36,11 @@ std::string LoopbackServer::url() const {
   return u;
 }
 
+bool LoopbackServer::wait_closed(size_t n) const {
+  std::unique_lock lock(mu_);
+  return closed_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return closed_ >= n; });
+}
+
 std::vector<std::string> LoopbackServer::sni_names() const {
   std::lock_guard lock(mu_);
   return sni_names_;
@@ -91,6 +96,8 @@ void LoopbackServer::serve(tcp::socket socket) {
     std::lock_guard lock(mu_);
     open_fds_.erase(fd);  // before the close: the number may be reused at once
     stream.next_layer().close(ec);
+    ++closed_;
+    closed_cv_.notify_all();
     return;
   }
   exchange(socket);
@@ -98,6 +105,8 @@ void LoopbackServer::serve(tcp::socket socket) {
   open_fds_.erase(fd);
   beast::error_code ignored;
   socket.close(ignored);
+  ++closed_;
+  closed_cv_.notify_all();
 }
 
 template <class Stream>
@@ -117,7 +126,7 @@ void LoopbackServer::exchange(Stream& stream) {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     http::write(stream, res, ec);
-    if (ec || !res.keep_alive()) return;
+    if (ec || !res.keep_alive() || out.close_after) return;
   }
 }
 

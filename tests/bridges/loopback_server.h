@@ -11,6 +11,7 @@
 #define RUNBOT_TESTS_BRIDGES_LOOPBACK_SERVER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,7 +37,8 @@ struct ReplyOut {
   int status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  bool drop = false;  // close the connection without answering
+  bool drop = false;          // close the connection without answering
+  bool close_after = false;   // answer as keep-alive, then close (a server's idle timeout)
 };
 
 class LoopbackServer {
@@ -57,6 +59,8 @@ class LoopbackServer {
   void stop();
 
   size_t connections() const { return connections_; }
+  // Waits until `n` connections have been closed by this side (guard: 10 s).
+  bool wait_closed(size_t n) const;
   size_t failed_handshakes() const { return failed_handshakes_; }
   // The SNI host names clients sent, in order ("" for none).
   std::vector<std::string> sni_names() const;
@@ -80,6 +84,8 @@ class LoopbackServer {
   std::set<int> open_fds_;  // shut down by stop() to wake blocked reads
   std::vector<std::thread> threads_;
   std::vector<std::string> sni_names_;
+  mutable std::condition_variable closed_cv_;
+  size_t closed_ = 0;
   std::thread accept_thread_;
 };
 

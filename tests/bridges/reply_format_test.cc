@@ -7,7 +7,7 @@
 namespace runbot::telegram {
 
 TEST_SUITE("reply format") {
-  TEST_CASE("/start greets and /reset starts over, with @botname or arguments; other text is unchanged") {
+  TEST_CASE("/start greets and /reset starts over, with @botname or arguments, and other text is unchanged") {
     CHECK(runbot_text_for("/start") == "hi");
     CHECK(runbot_text_for("/start@runbot_bot") == "hi");
     CHECK(runbot_text_for("/start deep-link-payload") == "hi");
@@ -58,7 +58,7 @@ TEST_SUITE("reply format") {
     CHECK(utf16_length("\xF0\x9F\x8F\x83") == 2);  // runner emoji: a surrogate pair
   }
 
-  TEST_CASE("a reply that fits is one message; a long one is cut at paragraphs within the limit") {
+  TEST_CASE("a reply that fits is one message and a long one is cut at paragraphs within the limit") {
     CHECK(split_message("short reply") == std::vector<std::string>{"short reply"});
     CHECK(split_message("").empty());
     std::string para(30, 'a');

@@ -57,7 +57,7 @@ TEST_SUITE("telegram types") {
     }
   }
 
-  TEST_CASE("a message without text is kNotText; other update types are ignored") {
+  TEST_CASE("a message without text is kNotText and other update types are ignored") {
     auto photo = parse_update(json::parse(R"({"update_id": 4, "message": {"chat": {"id": 8}, "photo": []}})"));
     REQUIRE(photo);
     CHECK(photo->kind == UpdateKind::kNotText);

@@ -226,7 +226,9 @@ TEST_CASE("a client that stops reading is dropped and other clients are unaffect
   // Retries of one id cost the server no turn; their replies pile up unread.
   const size_t mark = s.process.log_mark();
   const std::string retry = message("what is a bakers cyst", "same").dump();
-  for (int i = 0; i < 5000; ++i)
+  // Enough to fill the kernel's buffers too (loopback send buffers grow to
+  // megabytes); sending stops once the server has cut the connection.
+  for (int i = 0; i < 20000; ++i)
     if (slow.send(retry)) break;
   s.process.wait_for_event("slow_reader_dropped", mark);
 

@@ -10,6 +10,9 @@ cd "$root"
 if ! command -v chromium >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { echo "FAIL cannot install chromium"; exit 1; }
 fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || { echo "FAIL cannot install node"; exit 1; }
+fi
 if [ ! -d tests/web/node_modules/playwright-core ]; then
   npm install --prefix tests/web --no-audit --no-fund --silent >/dev/null 2>&1 || { echo "FAIL npm install playwright-core"; exit 1; }
 fi
