@@ -1,7 +1,6 @@
 // runbot chat --local: the engine in this process, in the terminal.
 // Line editing and history through libedit when stdin is a terminal; plain
 // lines when piped, so scripts can drive it.
-#include <editline/readline.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -41,20 +40,9 @@ int run_chat_local(const ChatOptions& options) {
   std::vector<std::string> last_quick_replies;
   while (true) {
     std::string line;
-    if (tty) {
-      char* raw = readline("you> ");
-      if (raw == nullptr) break;
-      line = raw;
-      free(raw);
-      if (!line.empty()) add_history(line.c_str());
-    } else if (!std::getline(std::cin, line)) {
-      break;
-    }
-    if (line == "/quit" || line == "/exit") break;
-    if (line == "/help") {
-      std::cout << "Commands: /reset starts over, /quit leaves. Type a number to pick a suggested reply.\n";
-      continue;
-    }
+    InputKind input = read_input(tty, &line);
+    if (input == InputKind::kQuit) break;
+    if (input == InputKind::kHandled) continue;
     if (line == "/reset") line = "start over";
     if (line.empty()) continue;
     line = pick_quick_reply(line, last_quick_replies);

@@ -5,7 +5,6 @@
 // dropped connection is reopened with backoff and the unanswered message is
 // sent again with the same id (the server answers a repeated id from its
 // store, so no turn is lost or run twice).
-#include <editline/readline.h>
 #include <unistd.h>
 
 #include <boost/asio/connect.hpp>
@@ -176,20 +175,9 @@ int run_chat_remote(const ChatOptions& options) {
   int next_id = 1;
   while (true) {
     std::string line;
-    if (tty) {
-      char* raw = readline("you> ");
-      if (raw == nullptr) break;
-      line = raw;
-      free(raw);
-      if (!line.empty()) add_history(line.c_str());
-    } else if (!std::getline(std::cin, line)) {
-      break;
-    }
-    if (line == "/quit" || line == "/exit") break;
-    if (line == "/help") {
-      std::cout << "Commands: /reset starts over, /quit leaves. Type a number to pick a suggested reply.\n";
-      continue;
-    }
+    InputKind input = read_input(tty, &line);
+    if (input == InputKind::kQuit) break;
+    if (input == InputKind::kHandled) continue;
     if (line.empty()) continue;
     json frame;
     if (line == "/reset") {

@@ -1,6 +1,10 @@
 #include "bot/cli/chat_view.h"
 
+#include <editline/readline.h>
+
 #include <cctype>
+#include <cstdlib>
+#include <iostream>
 
 namespace runbot {
 namespace {
@@ -37,6 +41,24 @@ std::string source_label(const std::string& id) {
     if (c == '_') c = ' ';
   if (!section.empty()) section[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(section[0])));
   return section;
+}
+
+InputKind read_input(bool tty, std::string* line) {
+  if (tty) {
+    char* raw = readline("you> ");
+    if (raw == nullptr) return InputKind::kQuit;
+    *line = raw;
+    std::free(raw);
+    if (!line->empty()) add_history(line->c_str());
+  } else if (!std::getline(std::cin, *line)) {
+    return InputKind::kQuit;
+  }
+  if (*line == "/quit" || *line == "/exit") return InputKind::kQuit;
+  if (*line == "/help") {
+    std::cout << "Commands: /reset starts over, /quit leaves. Type a number to pick a suggested reply.\n";
+    return InputKind::kHandled;
+  }
+  return InputKind::kLine;
 }
 
 std::string pick_quick_reply(const std::string& line, const std::vector<std::string>& quick_replies) {
