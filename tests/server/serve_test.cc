@@ -295,6 +295,16 @@ TEST_CASE("flags come from the environment and from --config, and --db is create
   CHECK(second.connect(p.port()) == 503);
 }
 
+TEST_CASE("without --db the sessions go to runbot.db in the working directory") {
+  ServerProcess p(ServeOptions{});
+  CHECK(p.wait_for_event("listening")["db"] == "runbot.db");
+  WsClient c;
+  REQUIRE(c.connect(p.port()) == 101);
+  c.request(hello());
+  c.request(message(kPain));
+  CHECK(std::filesystem::exists(p.work_dir() / "runbot.db"));
+}
+
 TEST_CASE("broken data files stop serve with exit 2, naming the file") {
   TempDir dir;
   copy_data_files(dir.path);

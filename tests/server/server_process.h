@@ -59,6 +59,9 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   unsigned short port() const { return port_; }
+  // The child's working directory: a fresh temporary folder, so that a
+  // default ./runbot.db never lands in the source tree.
+  const std::filesystem::path& work_dir() const { return work_.path; }
   pid_t pid() const { return pid_; }
 
   // Lines logged so far; pass as `from` to wait only for later events.
@@ -77,6 +80,7 @@ class ServerProcess {
  private:
   void read_log(int fd);
 
+  TempDir work_;
   pid_t pid_ = -1;
   bool reaped_ = false;
   unsigned short port_ = 0;
