@@ -12,6 +12,18 @@ Conversations::Conversations(std::shared_ptr<SessionStore> store, std::shared_pt
                              Metrics* metrics)
     : store_(std::move(store)), engine_(std::move(engine)), metrics_(metrics) {}
 
+std::shared_ptr<const Engine> Conversations::engine() const {
+  std::lock_guard lock(engine_mu_);
+  return engine_;
+}
+
+void Conversations::set_engine(std::shared_ptr<const Engine> engine) {
+  std::lock_guard lock(engine_mu_);
+  // The old engine leaves in the argument, so it is freed outside the lock
+  // (or later, by the last turn still using it).
+  engine_.swap(engine);
+}
+
 Conversation Conversations::start() const {
   Conversation c;
   c.token = new_session_token();
@@ -47,7 +59,7 @@ std::optional<std::string> Conversations::stored_reply(const Conversation& c, co
 
 void Conversations::run_turn(const Conversation& c, std::string_view text, const json& id,
                              std::function<void(TurnOutcome)> done) {
-  std::shared_ptr<const Engine> engine = engine_.load();
+  std::shared_ptr<const Engine> engine = this->engine();
   HandleResult r = engine->handle(c.state, text);
   Conversation next{c.token, std::move(r.state), id.is_null() ? "" : id.dump(), ""};
   json reply = to_json(r.reply, id);

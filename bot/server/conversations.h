@@ -2,7 +2,7 @@
 // from any transport (the WebSocket and POST /api/message both use it).
 // Opens or resumes sessions by token, applies the retry rule, runs
 // Engine::handle and commits the new state and reply to the store before
-// the caller may send the reply. The engine is swapped atomically on reload;
+// the caller may send the reply. The engine is swapped whole on reload;
 // a turn keeps the engine it started with.
 //
 // Thread safety: all methods are safe from any thread. Completions run on a
@@ -10,9 +10,9 @@
 #ifndef RUNBOT_BOT_SERVER_CONVERSATIONS_H_
 #define RUNBOT_BOT_SERVER_CONVERSATIONS_H_
 
-#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -42,9 +42,9 @@ class Conversations {
  public:
   Conversations(std::shared_ptr<SessionStore> store, std::shared_ptr<const Engine> engine, Metrics* metrics);
 
-  std::shared_ptr<const Engine> engine() const { return engine_.load(); }
+  std::shared_ptr<const Engine> engine() const;
   // Turns that start after this call use `engine`.
-  void set_engine(std::shared_ptr<const Engine> engine) { engine_.store(std::move(engine)); }
+  void set_engine(std::shared_ptr<const Engine> engine);
 
   // A new session with a fresh token. Nothing is stored until its first
   // turn. Throws std::runtime_error only if the OS has no randomness.
@@ -72,7 +72,11 @@ class Conversations {
   void commit(Conversation next, std::function<void(StoreStatus, Conversation)> done);
 
   std::shared_ptr<SessionStore> store_;
-  std::atomic<std::shared_ptr<const Engine>> engine_;
+  // A mutex rather than std::atomic<shared_ptr>: libstdc++ 12's version is a
+  // lock bit that ThreadSanitizer cannot see, and the lock is held for one
+  // reference-count increment per turn.
+  mutable std::mutex engine_mu_;
+  std::shared_ptr<const Engine> engine_;  // GUARDED_BY(engine_mu_)
   Metrics* metrics_;
 };
 

@@ -132,7 +132,7 @@ class Server {
   }
 
   // Loads on a thread of its own so that no connection waits for it; the
-  // swap itself is one atomic store.
+  // swap itself is one pointer assignment under a mutex.
   void reload() {
     if (options_.echo) return log_event(LogLevel::kInfo, "reload_skipped", {{"reason", "echo mode"}});
     if (reload_thread_.joinable()) reload_thread_.join();
