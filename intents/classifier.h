@@ -46,7 +46,6 @@ class ConceptSet {
  public:
   explicit ConceptSet(size_t n = 0) : bits_((n + 63) / 64, 0) {}
   void set(size_t i) { bits_[i / 64] |= uint64_t{1} << (i % 64); }
-  void reset(size_t i) { bits_[i / 64] &= ~(uint64_t{1} << (i % 64)); }
   bool test(size_t i) const { return (bits_[i / 64] >> (i % 64)) & 1; }
   bool any() const {
     for (uint64_t w : bits_) if (w) return true;

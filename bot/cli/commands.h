@@ -26,10 +26,6 @@ struct EvalOptions {
 };
 int run_eval(const EvalOptions& options);
 
-// Loads the engine or prints every load error (file: entry: reason) to
-// stderr; used by every subcommand that needs the engine.
-class Engine;
-
 }  // namespace runbot
 
 #endif  // RUNBOT_BOT_CLI_COMMANDS_H_

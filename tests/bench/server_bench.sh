@@ -27,20 +27,14 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-# start_server NAME ARGS... : starts runbot serve on a free port; sets PORT and PID
+RUNBOT_BIN=$bin
+. tests/lib/serve.sh
+# start_server NAME ARGS... : runbot serve on a free port; sets PORT and PID
 start_server() {
   local name=$1; shift
-  local log=$work/$name.log
-  "$bin" serve --host 127.0.0.1 --port 0 --db "$work/$name.db" --rate-limit 0 "$@" 2>"$log" &
-  PID=$!
+  start_runbot "$work/$name.log" --db "$work/$name.db" --rate-limit 0 "$@" || return 1
+  PID=$RUNBOT_PID PORT=$RUNBOT_PORT
   pids+=("$PID")
-  for _ in $(seq 1 200); do
-    PORT=$(grep -m1 '"event":"listening"' "$log" 2>/dev/null | sed -E 's/.*"port":([0-9]+).*/\1/' || true)
-    [ -n "$PORT" ] && return 0
-    kill -0 "$PID" 2>/dev/null || { cat "$log" >&2; return 1; }
-    sleep 0.05
-  done
-  echo "server $name did not start" >&2; return 1
 }
 stop_server() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }

@@ -13,15 +13,11 @@ fail=0
 ok() { echo "ok $1"; }
 bad() { echo "FAIL $1"; fail=1; }
 
-"$bin" --data "$root" serve --port 0 --db "$work/db" 2>"$work/log" &
-server=$!
-port=""
-for _ in $(seq 1 100); do
-  port=$(grep -m1 '"event":"listening"' "$work/log" 2>/dev/null | sed -E 's/.*"port":([0-9]+).*/\1/')
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "FAIL server did not start"; cat "$work/log"; exit 1; }
+RUNBOT_BIN=$bin
+. "$root/tests/lib/serve.sh"
+start_runbot "$work/log" --data "$root" --db "$work/db" || exit 1
+server=$RUNBOT_PID
+port=$RUNBOT_PORT
 url="ws://127.0.0.1:$port/chat"
 export XDG_CONFIG_HOME="$work/config"
 

@@ -20,18 +20,11 @@ work=$(mktemp -d)
 cleanup() { [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-start() {  # start PORT: runbot serve on PORT (0: any free port)
-  "$bin" --data "$root" serve --port "$1" --db "$work/db" --rate-limit 0 >>"$work/log" 2>&1 &
-  echo $! >"$work/pid"
-}
-start 0
-port=""
-for _ in $(seq 1 100); do
-  port=$(grep -m1 '"event":"listening"' "$work/log" 2>/dev/null | sed -E 's/.*"port":([0-9]+).*/\1/')
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "FAIL server did not start"; cat "$work/log"; exit 1; }
+RUNBOT_BIN=$bin
+. tests/lib/serve.sh
+start_runbot "$work/log" --data "$root" --db "$work/db" --rate-limit 0 || exit 1
+echo "$RUNBOT_PID" >"$work/pid"
+port=$RUNBOT_PORT
 restart="pid=\$(cat $work/pid); kill \$pid; while kill -0 \$pid 2>/dev/null; do sleep 0.1; done; \
 $bin --data $root serve --port $port --db $work/db --rate-limit 0 >>$work/log 2>&1 & echo \$! > $work/pid"
 node tests/web/widget_test.mjs --url "http://127.0.0.1:$port" --restart-cmd "$restart"
