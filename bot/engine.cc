@@ -1,6 +1,7 @@
 #include "bot/engine.h"
 
 #include <cmath>
+#include <limits>
 
 namespace runbot {
 namespace {
@@ -110,7 +111,9 @@ HandleResult Engine::handle(const SessionState& state, std::string_view raw) con
   }
   auto [dialog, turn] = dialog_->step(state.dialog, c, answer_ptr);
   r.state.dialog = std::move(dialog);
-  r.state.turns = state.turns + 1;
+  // Saturates: a stored state may hold any count up to INT_MAX, and
+  // overflowing it is undefined (found by tests/fuzz/engine_fuzzer).
+  r.state.turns = state.turns < std::numeric_limits<int>::max() ? state.turns + 1 : state.turns;
 
   Reply& reply = r.reply;
   reply.text = std::move(turn.text);

@@ -1,5 +1,9 @@
 #include "bot/session_state.h"
 
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+
 namespace runbot {
 
 using json = nlohmann::json;
@@ -20,18 +24,33 @@ json to_json(const SessionState& s) {
   return j;
 }
 
+namespace {
+
+// A count stored as a JSON integer in [0, INT_MAX]. Anything else is corrupt:
+// nlohmann's get<int>() on a float such as 1e300 is undefined behaviour
+// (found by tests/fuzz/engine_fuzzer under UBSan), and a wider integer
+// would wrap.
+int read_count(const json& v) {
+  if (!v.is_number_integer()) throw std::runtime_error("not an integer");
+  const int64_t n = v.get<int64_t>();  // above INT64_MAX wraps negative: refused below
+  if (n < 0 || n > std::numeric_limits<int>::max()) throw std::runtime_error("range");
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
 SessionState session_state_from_json(const json& j, bool* ok) {
   SessionState s;
   try {
-    if (!j.is_object() || j.at("v").get<int>() != SessionState::kVersion)
+    if (!j.is_object() || read_count(j.at("v")) != SessionState::kVersion)
       throw std::runtime_error("version");
-    s.turns = j.at("turns").get<int>();
+    s.turns = read_count(j.at("turns"));
     const json& dj = j.at("dialog");
     DialogState& d = s.dialog;
     d.active = dj.value("active", false);
     d.concluded = dj.value("concluded", false);
     d.pending = dj.value("pending", std::string());
-    d.reprompts = dj.value("reprompts", 0);
+    d.reprompts = dj.contains("reprompts") ? read_count(dj.at("reprompts")) : 0;
     if (dj.contains("slots")) d.slots = dj.at("slots").get<std::map<std::string, std::string>>();
     if (dj.contains("symptoms")) d.symptoms = dj.at("symptoms").get<std::vector<std::string>>();
     if (dj.contains("flags")) d.flags_told = dj.at("flags").get<std::vector<std::string>>();

@@ -10,9 +10,11 @@ mode=${1:-run}
 build_dir=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc)}
 
+# Installs every package of deploy/packages.txt that is missing: build, test
+# and runtime alike (the second column says which; the Dockerfile reads it).
 install_missing() {
-  local missing=()
-  while read -r pkg; do
+  local missing=() pkg _
+  while read -r pkg _; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done < deploy/packages.txt

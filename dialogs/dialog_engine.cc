@@ -1,6 +1,7 @@
 #include "dialogs/dialog_engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace runbot {
@@ -244,13 +245,28 @@ const DialogEngine::Slot* DialogEngine::next_slot(const DialogState& s) const {
   return nullptr;
 }
 
+namespace {
+
+// The whole of `text` as a non-negative int; false otherwise.
+bool parse_days(const std::string& text, int* days) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *days);
+  return ec == std::errc() && ptr == end && *days >= 0;
+}
+
+}  // namespace
+
 std::vector<const DialogEngine::RedFlag*> DialogEngine::red_flags(const DialogState& s) const {
   std::vector<const RedFlag*> out;
   for (const auto& rf : red_flags_) {
     bool on = true;
     if (rf.duration_over >= 0) {
       auto it = s.slots.find("duration");
-      on = it != s.slots.end() && it->second != "unknown" && std::stoi(it->second) > rf.duration_over;
+      // The state comes back from a store: a duration that is not a number
+      // of days (corrupt or foreign, or "unknown") raises nothing rather than
+      // throwing from std::stoi (found by tests/fuzz/engine_fuzzer).
+      int days = 0;
+      on = it != s.slots.end() && parse_days(it->second, &days) && days > rf.duration_over;
     }
     for (const auto& f : rf.all) on = on && holds(s, f);
     if (on) out.push_back(&rf);

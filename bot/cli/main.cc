@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--db", serve.db_path, "SQLite file holding the sessions (created)")
       ->envname("RUNBOT_DB")
       ->capture_default_str();
+  serve_cmd->add_option("--store", serve.store_url,
+                        "Shared session store instead of --db: redis://[:PASSWORD@]HOST[:PORT][/DB]")
+      ->envname("RUNBOT_STORE");
   serve_cmd->add_option("--threads", serve.threads, "I/O threads; 0 = one per core")
       ->envname("RUNBOT_THREADS")
       ->capture_default_str();

@@ -30,17 +30,37 @@ struct Conversation {
   SessionState state;
   std::string last_id;     // JSON of the last turn's client id; "" if none
   std::string last_reply;  // the reply frame of that turn
+  uint64_t version = 0;    // the stored version this copy was read at (SessionRecord)
+  std::string earlier_ids; // SessionRecord::earlier_ids
 };
 
 struct TurnOutcome {
   StoreStatus status;   // not ok: nothing was committed, the session is unchanged
   Conversation next;    // the committed session (when ok)
   nlohmann::json reply; // {"type":"reply","reply_to":id,...} (when ok)
+  bool replayed = false; // the turn had already been committed (elsewhere): `reply` is the stored one
 };
 
 class Conversations {
  public:
-  Conversations(std::shared_ptr<SessionStore> store, std::shared_ptr<const Engine> engine, Metrics* metrics);
+  // Runs `work` later on some other thread (the server posts it to its
+  // io_context). Used to redo a turn after a write conflict: the redo reads
+  // the store, and a read may wait for the store's own thread, on which the
+  // conflict was reported. Null runs it inline (stores that complete inline).
+  using Defer = std::function<void(std::function<void()> work)>;
+
+  // How often one turn is redone after write conflicts before it fails with
+  // the conflict status. Each redo means another writer committed a turn of
+  // the same session in between, so the bound is only reached by a session
+  // hammered from several places at once.
+  static constexpr int kMaxAttempts = 8;
+
+  // How many ids before the last one a session remembers: a copy of one of
+  // those turns arriving late is refused instead of applied twice.
+  static constexpr int kRememberedIds = 8;
+
+  Conversations(std::shared_ptr<SessionStore> store, std::shared_ptr<const Engine> engine, Metrics* metrics,
+                Defer defer = nullptr);
 
   std::shared_ptr<const Engine> engine() const;
   // Turns that start after this call use `engine`.
@@ -61,14 +81,31 @@ class Conversations {
   std::optional<std::string> stored_reply(const Conversation& c, const nlohmann::json& id) const;
 
   // Runs one turn of `c` on `text` and commits it. `done` runs exactly once,
-  // after the commit, on a store thread.
+  // after the commit, on a store thread (or a Defer thread).
+  //
+  // When the commit conflicts (the session moved on since `c` was read:
+  // another connection or server instance committed a turn), the session is
+  // read again and then either the stored reply is returned, when the turn
+  // with this `id` is the one that was committed (a client resending through
+  // another instance), or the turn is redone on the fresh state. So a turn
+  // is applied exactly once, whoever commits first. A turn whose id is one
+  // of the session's earlier turns (a stale copy, the session has moved on)
+  // fails with an error instead of being applied again.
   void run_turn(const Conversation& c, std::string_view text, const nlohmann::json& id,
                 std::function<void(TurnOutcome)> done);
 
-  // Forgets the dialog of `c` (keeping its token) and commits that.
+  // Forgets the dialog of `c` (keeping its token) and commits that, re-read
+  // and redone on conflicts like run_turn().
   void reset(const Conversation& c, std::function<void(StoreStatus, Conversation)> done);
 
  private:
+  struct Turn;
+  void attempt_turn(std::shared_ptr<Turn> turn, Conversation c);
+  void attempt_reset(Conversation c, int attempts_left, std::function<void(StoreStatus, Conversation)> done);
+  // Reads the session again after a conflict (on the Defer thread) and calls
+  // `then` with it, or `failed` with the read error.
+  void reread(const std::string& token, std::function<void(Conversation)> then,
+              std::function<void(StoreStatus)> failed);
   void commit(Conversation next, std::function<void(StoreStatus, Conversation)> done);
 
   std::shared_ptr<SessionStore> store_;
@@ -78,6 +115,7 @@ class Conversations {
   mutable std::mutex engine_mu_;
   std::shared_ptr<const Engine> engine_;  // GUARDED_BY(engine_mu_)
   Metrics* metrics_;
+  Defer defer_;
 };
 
 }  // namespace runbot

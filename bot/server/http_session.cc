@@ -18,10 +18,13 @@ std::string_view path_of(beast::string_view target) {
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket&& socket, std::shared_ptr<SharedState> state)
-    : stream_(std::move(socket)), state_(std::move(state)) {}
+    : stream_(std::move(socket)), state_(std::move(state)) {
+  state_->connection_opened();
+}
 
 HttpSession::~HttpSession() {
   if (in_request_) state_->end_request();
+  state_->connection_closed();
 }
 
 void HttpSession::run() {

@@ -95,6 +95,9 @@ std::string Metrics::render(size_t open_connections, bool store_ok) const {
   sample(&out, "runbot_messages_total", "", messages_.load(std::memory_order_relaxed));
   counter_header(&out, "runbot_retries_total", "Retried messages answered with the stored reply.");
   sample(&out, "runbot_retries_total", "", retries_.load(std::memory_order_relaxed));
+  counter_header(&out, "runbot_store_conflicts_total",
+                 "Turns redone because another connection or instance committed to the session first.");
+  sample(&out, "runbot_store_conflicts_total", "", conflicts_.load(std::memory_order_relaxed));
 
   counter_header(&out, "runbot_replies_total", "Replies sent, by intent and triage level.");
   {

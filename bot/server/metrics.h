@@ -46,6 +46,8 @@ class Metrics {
 
   void count_message() { messages_.fetch_add(1, std::memory_order_relaxed); }
   void count_retry() { retries_.fetch_add(1, std::memory_order_relaxed); }
+  // A turn redone because another writer committed to its session first.
+  void count_conflict() { conflicts_.fetch_add(1, std::memory_order_relaxed); }
   void count_reply(std::string_view intent, std::string_view triage);
   void count_error(ErrorCode code);
   void count_drop(DropReason reason);
@@ -60,6 +62,7 @@ class Metrics {
  private:
   std::atomic<uint64_t> messages_{0};
   std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> conflicts_{0};
   std::atomic<uint64_t> reloads_ok_{0};
   std::atomic<uint64_t> reloads_failed_{0};
   std::array<std::atomic<uint64_t>, kErrorCodeCount> errors_{};

@@ -25,6 +25,10 @@ std::variant<json, WireError> parse_object(std::string_view text) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     return WireError{ErrorCode::kBadJson, "not valid JSON (at byte " + std::to_string(e.byte) + ")"};
+  } catch (const json::exception&) {
+    // A number beyond a double's range (1e999) is thrown as out_of_range,
+    // not parse_error (found by tests/fuzz/protocol_frame_fuzzer).
+    return WireError{ErrorCode::kBadJson, "not valid JSON (a number is out of range)"};
   }
   if (!j.is_object()) return bad_request("a frame must be a JSON object");
   return j;

@@ -10,6 +10,7 @@
 #include "bot/server/log.h"
 #include "bot/server/net.h"
 #include "bot/server/shared_state.h"
+#include "bot/store/redis_store.h"
 #include "bot/store/sqlite_store.h"
 
 namespace runbot {
@@ -40,18 +41,12 @@ class Server {
         for (const auto& e : errors) log_event(LogLevel::kError, "load_error", {{"error", e.to_string()}});
         return 2;
       }
-      SqliteStoreOptions so;
-      so.path = options_.db_path;
-      so.idle_expiry = options_.session_expiry;
-      so.busy_timeout = options_.db_busy_timeout;
-      std::string error;
-      store_ = SqliteStore::open(so, &error);
-      if (!store_) {
-        log_event(LogLevel::kError, "store_open_failed", {{"error", error}});
-        return 1;
-      }
+      if (int rc = open_store(); rc != 0) return rc;
     }
-    state_ = std::make_shared<SharedState>(options_, store_);
+    // Turns redone after a store write conflict run on the io threads, off
+    // the store's own thread (Conversations::Defer).
+    state_ = std::make_shared<SharedState>(options_, store_,
+                                           [this](std::function<void()> work) { net::post(ioc_, std::move(work)); });
     if (engine) state_->set_engine(std::move(engine));
     state_->set_static_files(StaticFiles::load(options_.data_root + "/web"));
 
@@ -73,7 +68,8 @@ class Server {
                {"port", listener_->port()},
                {"threads", threads_},
                {"mode", options_.echo ? "echo" : "bot"},
-               {"db", options_.echo ? "" : options_.db_path}});
+               {"store", options_.echo ? "" : store_->health().kind},
+               {"db", options_.echo ? "" : store_->health().detail}});
 
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads_; ++i) pool.emplace_back([this] { run_io(); });
@@ -88,6 +84,36 @@ class Server {
   }
 
  private:
+  // 0, or the exit code: 2 for a malformed store URL, 1 for a SQLite file
+  // that cannot be opened. An unreachable Redis is not fatal: the server
+  // starts, /healthz says 503 and turns fail with `internal` until Redis
+  // answers, so instances and Redis can start in any order.
+  int open_store() {
+    std::string error;
+    if (!options_.store_url.empty()) {
+      auto ro = parse_redis_url(options_.store_url, &error);
+      if (!ro) {
+        log_event(LogLevel::kError, "store_open_failed", {{"error", error}});
+        return 2;
+      }
+      ro->idle_expiry = options_.session_expiry;
+      store_ = RedisStore::open(*ro);
+      StoreHealth h = store_->health();
+      if (!h.ok) log_event(LogLevel::kWarn, "store_unavailable", {{"store", h.detail}, {"error", h.last_error}});
+      return 0;
+    }
+    SqliteStoreOptions so;
+    so.path = options_.db_path;
+    so.idle_expiry = options_.session_expiry;
+    so.busy_timeout = options_.db_busy_timeout;
+    store_ = SqliteStore::open(so, &error);
+    if (!store_) {
+      log_event(LogLevel::kError, "store_open_failed", {{"error", error}});
+      return 1;
+    }
+    return 0;
+  }
+
   // Exceptions stop here: one escaping a handler is logged and the thread
   // goes back to serving.
   void run_io() {
@@ -156,7 +182,7 @@ class Server {
   const unsigned threads_;
   // Declared before the io_context so that they outlive it: handlers the
   // io_context destroys still reach the store and the shared state.
-  std::shared_ptr<SqliteStore> store_;
+  std::shared_ptr<SessionStore> store_;
   std::shared_ptr<SharedState> state_;
   net::io_context ioc_;
   net::signal_set signals_;

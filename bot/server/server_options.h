@@ -24,6 +24,10 @@ struct ServerOptions {
   unsigned threads = 0;
   // SQLite file holding the sessions; created if missing.
   std::string db_path = "runbot.db";
+  // Where sessions live instead of db_path: "redis://HOST:PORT/DB" for
+  // several instances sharing sessions (bot/store/redis_store.h). Empty:
+  // the SQLite file.
+  std::string store_url;
   // Folder holding intents/, dialogs/ and bot/knowledge/ (reloaded on SIGHUP).
   std::string data_root;
   // Serve a bare echo WebSocket on /chat instead of the bot: the same

@@ -2,20 +2,25 @@
 
 #include <vector>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "bot/server/websocket_session.h"
 
 namespace runbot {
 
-SharedState::SharedState(ServerOptions options, std::shared_ptr<SessionStore> store)
+SharedState::SharedState(ServerOptions options, std::shared_ptr<SessionStore> store, Conversations::Defer defer)
     : options_(std::move(options)),
       store_(std::move(store)),
-      rate_limiter_(options_.rate_limit, options_.rate_burst) {}
+      rate_limiter_(options_.rate_limit, options_.rate_burst),
+      defer_(std::move(defer)) {}
 
 void SharedState::set_engine(std::shared_ptr<const Engine> engine) {
   if (conversations_)
     conversations_->set_engine(std::move(engine));
   else
-    conversations_ = std::make_unique<Conversations>(store_, std::move(engine), &metrics_);
+    conversations_ = std::make_unique<Conversations>(store_, std::move(engine), &metrics_, defer_);
 }
 
 bool SharedState::store_overloaded() {
@@ -45,6 +50,26 @@ void SharedState::remove(WebsocketSession* session) {
   sessions_.erase(session);
   --reserved_;
   maybe_drained(lock);
+}
+
+void SharedState::connection_opened() {
+  const size_t now = live_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  size_t peak = peak_connections_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_connections_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+void SharedState::connection_closed() {
+  const size_t now = live_connections_.fetch_sub(1, std::memory_order_relaxed) - 1;
+  size_t peak = peak_connections_.load(std::memory_order_relaxed);
+  // The exchange lets one thread trim per drop; the next trim needs a new
+  // drop to an eighth of what is left.
+  if (peak >= kTrimAfterPeak && now <= peak / 8 &&
+      peak_connections_.compare_exchange_strong(peak, now, std::memory_order_relaxed)) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+  }
 }
 
 size_t SharedState::open_connections() const {

@@ -10,9 +10,14 @@ WebsocketSession::WebsocketSession(tcp::socket&& socket, std::shared_ptr<SharedS
     : ws_(std::move(socket)),
       state_(std::move(state)),
       options_(state_->options()),
-      bucket_(options_.rate_limit, options_.rate_burst, Steady::now()) {}
+      bucket_(options_.rate_limit, options_.rate_burst, Steady::now()) {
+  state_->connection_opened();
+}
 
-WebsocketSession::~WebsocketSession() { state_->remove(this); }
+WebsocketSession::~WebsocketSession() {
+  state_->remove(this);
+  state_->connection_closed();
+}
 
 void WebsocketSession::run(http::request<http::string_body> req) {
   state_->add(this, weak_from_this());
@@ -37,6 +42,10 @@ void WebsocketSession::run(http::request<http::string_body> req) {
 }
 
 void WebsocketSession::on_accept(beast::error_code ec) {
+  // A bad upgrade (no key, another version) has had its HTTP 400 or 426;
+  // like unparsable HTTP it is not worth a log line each: an abuser could
+  // write one per connection.
+  if (ec == websocket::condition::handshake_failed) return;
   if (ec) return fail(ec, "accept");
   accepted_ = true;
   if (stopping_ || state_->stopping()) {

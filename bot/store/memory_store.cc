@@ -19,10 +19,17 @@ void MemoryStore::put(std::string key, SessionRecord record, Done done) {
   StoreStatus status;
   {
     std::lock_guard lock(mu_);
-    if (!failure_.empty())
+    auto it = sessions_.find(key);
+    const bool live = it != sessions_.end() && clock_() - it->second.updated <= idle_expiry_;
+    const uint64_t current = live ? it->second.record.version : 0;
+    if (!failure_.empty()) {
       status = StoreStatus::error(failure_);
-    else
+    } else if (record.version != current) {
+      status = StoreStatus::conflict();
+    } else {
+      record.version = current + 1;
       sessions_[std::move(key)] = Entry{std::move(record), clock_()};
+    }
   }
   // Outside the lock: the callback may well call back into the store.
   if (done) done(status);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,14 +27,21 @@ class StoreStatus {
  public:
   StoreStatus() = default;
   static StoreStatus ok_status() { return StoreStatus(); }
-  static StoreStatus error(std::string message) { return StoreStatus(std::move(message)); }
+  static StoreStatus error(std::string message) { return StoreStatus(std::move(message), false); }
+  // A put() refused because the session changed since it was read (another
+  // connection or instance committed a turn first). Nothing was written; the
+  // store itself is healthy.
+  static StoreStatus conflict() { return StoreStatus("session changed since it was read", true); }
 
   bool ok() const { return !failed_; }
+  bool is_conflict() const { return conflict_; }
   const std::string& message() const { return message_; }
 
  private:
-  explicit StoreStatus(std::string message) : failed_(true), message_(std::move(message)) {}
+  StoreStatus(std::string message, bool conflict)
+      : failed_(true), conflict_(conflict), message_(std::move(message)) {}
   bool failed_ = false;
+  bool conflict_ = false;
   std::string message_;
 };
 
@@ -42,6 +50,14 @@ struct SessionRecord {
   std::string state;       // SessionState JSON (bot/session_state.h)
   std::string last_id;     // JSON of the last turn's client id; "" when it had none
   std::string last_reply;  // the reply frame sent for that turn; "" when none
+  // How many writes the session has had: get() fills it in, and put() is a
+  // compare-and-set on it (see put()). 0 for a session never stored.
+  uint64_t version = 0;
+  // The client ids (as JSON, one per line, newest first) of a few turns
+  // before the last one, so that a copy of an old message arriving late
+  // (from a stalled instance) is recognised as already applied rather than
+  // run a second time. "" when none.
+  std::string earlier_ids;
 
   bool operator==(const SessionRecord&) const = default;
 };
@@ -49,7 +65,7 @@ struct SessionRecord {
 // What /healthz shows about the store.
 struct StoreHealth {
   bool ok = true;
-  std::string kind;        // "sqlite", "memory"
+  std::string kind;        // "sqlite", "redis", "memory"
   std::string detail;      // path or similar; never secrets
   std::string last_error;  // "" when the last operation succeeded
   size_t pending_writes = 0;
@@ -68,9 +84,15 @@ class SessionStore {
   // Fails (record untouched) only when the store cannot be read.
   virtual StoreStatus get(const std::string& key, std::optional<SessionRecord>* record) = 0;
 
-  // Writes `record` under `key` and stamps it with the current time. `done`
-  // runs exactly once, after the write is durable or with the error that
-  // prevented it. Returns without waiting for the disk.
+  // Writes `record` under `key`, stamps it with the current time and stores
+  // it as version record.version + 1, iff the stored session is still at
+  // record.version (0: the session is absent or expired). Otherwise nothing
+  // is written and `done` gets StoreStatus::conflict(): somebody else
+  // committed a turn first, so the caller must read again and redo its turn
+  // on the fresh state rather than overwrite it. This is what lets two
+  // connections, or two server instances, share a session without losing a
+  // turn. `done` runs exactly once, after the write is durable or with the
+  // error that prevented it. Returns without waiting for the disk.
   virtual void put(std::string key, SessionRecord record, Done done) = 0;
 
   // Deletes every session idle for longer than the expiry time; *removed

@@ -1,27 +1,11 @@
 #include "bot/store/sqlite_store.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include <cstdio>
+#include "bot/store/key_hash.h"
 
 namespace runbot {
 namespace {
-
-// Hex SHA-256 of a session key: what the file holds instead of the token.
-std::string hash_key(const std::string& key) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(key.data(), key.size(), digest, &len, EVP_sha256(), nullptr) != 1) return key;
-  std::string out;
-  out.reserve(2 * len);
-  char hex[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
-    out += hex;
-  }
-  return out;
-}
 
 std::string column_text(sqlite3_stmt* stmt, int col) {
   const unsigned char* p = sqlite3_column_text(stmt, col);
@@ -34,11 +18,19 @@ constexpr const char* kSchema =
     "  state TEXT NOT NULL,"         // SessionState JSON: slots, never message text
     "  last_id TEXT NOT NULL,"       // client id of the last turn, as JSON, or ''
     "  last_reply TEXT NOT NULL,"    // reply frame of the last turn, or ''
-    "  updated_at INTEGER NOT NULL"  // unix seconds
+    "  updated_at INTEGER NOT NULL,"  // unix seconds
+    "  version INTEGER NOT NULL DEFAULT 0,"  // writes so far: put() compares and sets it
+    "  earlier_ids TEXT NOT NULL DEFAULT ''"  // ids of the turns before the last, one per line
     ") WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
-    "INSERT OR IGNORE INTO meta VALUES('schema', 1);";
+    "INSERT OR IGNORE INTO meta VALUES('schema', 2);";
+
+// Schema 1 files (before sessions had versions) gain the column; their
+// sessions start at version 0, which is what get() then reports.
+constexpr const char* kAddVersion =
+    "ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN earlier_ids TEXT NOT NULL DEFAULT '';";
 
 }  // namespace
 
@@ -66,6 +58,17 @@ class SqliteStore::Connection {
     std::string text = msg ? msg : sqlite3_errmsg(db_);
     sqlite3_free(msg);
     return StoreStatus::error(text);
+  }
+  bool has_column(const char* table, const char* column) const {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, ("PRAGMA table_info(" + std::string(table) + ")").c_str(), -1, &stmt, nullptr) !=
+        SQLITE_OK)
+      return false;
+    bool found = false;
+    while (!found && sqlite3_step(stmt) == SQLITE_ROW)
+      found = column_text(stmt, 1) == column;
+    sqlite3_finalize(stmt);
+    return found;
   }
   StoreStatus prepare(const char* sql, sqlite3_stmt** stmt) const {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK)
@@ -118,17 +121,29 @@ StoreStatus SqliteStore::open_connection(bool writer, std::unique_ptr<Connection
     if (s.ok() && options_.max_page_count > 0)
       s = c->exec(("PRAGMA max_page_count=" + std::to_string(options_.max_page_count)).c_str());
     if (s.ok()) s = c->exec(kSchema);
+    if (s.ok() && !c->has_column("sessions", "version")) {
+      s = c->exec(kAddVersion);
+      if (s.ok()) s = c->exec("UPDATE meta SET v = 2 WHERE k = 'schema'");
+    }
+    // The compare-and-set of SessionStore::put(): the row is written iff it
+    // is absent, still at the version the caller read (?6), or expired
+    // (?7: get() reported it absent, so the caller read version 0). No row
+    // changed means a conflict.
     if (s.ok())
       s = c->prepare(
-          "INSERT INTO sessions(key, state, last_id, last_reply, updated_at) VALUES(?1, ?2, ?3, ?4, ?5) "
-          "ON CONFLICT(key) DO UPDATE SET state = ?2, last_id = ?3, last_reply = ?4, updated_at = ?5",
+          "INSERT INTO sessions(key, state, last_id, last_reply, updated_at, version, earlier_ids) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6 + 1, ?8) "
+          "ON CONFLICT(key) DO UPDATE SET state = ?2, last_id = ?3, last_reply = ?4, updated_at = ?5, "
+          "version = ?6 + 1, earlier_ids = ?8 WHERE sessions.version = ?6 OR sessions.updated_at < ?7",
           &c->put_);
     if (s.ok()) s = c->prepare("DELETE FROM sessions WHERE updated_at < ?1", &c->purge_);
     if (s.ok()) s = c->prepare("INSERT OR REPLACE INTO meta VALUES('probe', ?1)", &c->probe_);
   } else {
     s = c->exec("PRAGMA query_only=1");
     if (s.ok())
-      s = c->prepare("SELECT state, last_id, last_reply, updated_at FROM sessions WHERE key = ?1", &c->get_);
+      s = c->prepare(
+          "SELECT state, last_id, last_reply, updated_at, version, earlier_ids FROM sessions WHERE key = ?1",
+                     &c->get_);
   }
   if (!s.ok()) return s;
   *out = std::move(c);
@@ -160,7 +175,7 @@ StoreStatus SqliteStore::get(const std::string& key, std::optional<SessionRecord
     StoreStatus s = open_connection(/*writer=*/false, &c);
     if (!s.ok()) return s;
   }
-  const std::string hashed = hash_key(key);
+  const std::string hashed = hashed_session_key(key);
   sqlite3_bind_text(c->get_, 1, hashed.data(), static_cast<int>(hashed.size()), SQLITE_STATIC);
   int rc = sqlite3_step(c->get_);
   StoreStatus status;
@@ -169,7 +184,8 @@ StoreStatus SqliteStore::get(const std::string& key, std::optional<SessionRecord
     if (now_seconds() - updated > options_.idle_expiry.count())
       record->reset();
     else
-      *record = SessionRecord{column_text(c->get_, 0), column_text(c->get_, 1), column_text(c->get_, 2)};
+      *record = SessionRecord{column_text(c->get_, 0), column_text(c->get_, 1), column_text(c->get_, 2),
+                              static_cast<uint64_t>(sqlite3_column_int64(c->get_, 4)), column_text(c->get_, 5)};
   } else if (rc == SQLITE_DONE) {
     record->reset();
   } else {
@@ -233,7 +249,7 @@ void SqliteStore::writer_loop() {
       committed_cv_.notify_all();
       for (Pending& p : batch) {
         try {
-          if (p.done) p.done(status);
+          if (p.done) p.done(status.ok() && p.conflict ? StoreStatus::conflict() : status);
         } catch (...) {
           // A completion must not throw; if one does, the writer must
           // still serve everyone else.
@@ -268,15 +284,20 @@ StoreStatus SqliteStore::commit(std::vector<Pending>& batch) {
   if (!s.ok()) return s;
   const int64_t now = now_seconds();
   sqlite3_stmt* put = writer_->put_;
-  for (const Pending& p : batch) {
-    const std::string hashed = hash_key(p.key);
+  for (Pending& p : batch) {
+    const std::string hashed = hashed_session_key(p.key);
     sqlite3_bind_text(put, 1, hashed.data(), static_cast<int>(hashed.size()), SQLITE_STATIC);
     sqlite3_bind_text(put, 2, p.record.state.data(), static_cast<int>(p.record.state.size()), SQLITE_STATIC);
     sqlite3_bind_text(put, 3, p.record.last_id.data(), static_cast<int>(p.record.last_id.size()), SQLITE_STATIC);
     sqlite3_bind_text(put, 4, p.record.last_reply.data(), static_cast<int>(p.record.last_reply.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int64(put, 5, now);
+    sqlite3_bind_int64(put, 6, static_cast<int64_t>(p.record.version));
+    sqlite3_bind_int64(put, 7, now - options_.idle_expiry.count());
+    sqlite3_bind_text(put, 8, p.record.earlier_ids.data(), static_cast<int>(p.record.earlier_ids.size()),
+                      SQLITE_STATIC);
     int rc = sqlite3_step(put);
+    p.conflict = rc == SQLITE_DONE && sqlite3_changes(writer_->db_) == 0;
     sqlite3_reset(put);
     sqlite3_clear_bindings(put);
     if (rc != SQLITE_DONE) {

@@ -87,6 +87,7 @@ class SqliteStore final : public SessionStore {
     std::string key;
     SessionRecord record;
     Done done;
+    bool conflict = false;  // set by commit(): the version check failed
   };
 
   explicit SqliteStore(SqliteStoreOptions options);

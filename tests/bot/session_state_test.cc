@@ -27,6 +27,34 @@ TEST_SUITE("session_state") {
       CHECK(s == SessionState{});
     }
   }
+  TEST_CASE("issue 6: numbers that are not counts in int range are corrupt state, not undefined behaviour") {
+    for (const char* bad : {"{\"v\":1e300,\"turns\":1,\"dialog\":{}}", "{\"v\":1,\"turns\":1.5,\"dialog\":{}}",
+                            "{\"v\":1,\"turns\":4294967296,\"dialog\":{}}",
+                            "{\"v\":1,\"turns\":18446744073709551615,\"dialog\":{}}",
+                            "{\"v\":1,\"turns\":1,\"dialog\":{\"reprompts\":1e300}}"}) {
+      bool ok = true;
+      CHECK(session_state_from_string(bad, &ok) == SessionState{});
+      CHECK_FALSE(ok);
+    }
+  }
+  TEST_CASE("issue 6: the turn count saturates instead of overflowing") {
+    bool ok = false;
+    SessionState s = session_state_from_string("{\"v\":1,\"turns\":2147483647,\"dialog\":{}}", &ok);
+    REQUIRE(ok);
+    CHECK(test::engine().handle(s, "hello").state.turns == 2147483647);
+  }
+  TEST_CASE("issue 6: a stored duration that is not a number of days raises no flag and does not throw") {
+    bool ok = false;
+    SessionState s = session_state_from_string(
+        "{\"v\":1,\"turns\":3,\"dialog\":{\"active\":true,\"pending\":\"onset\",\"slots\":{\"duration\":\"no\"}}}", &ok);
+    REQUIRE(ok);
+    for (const char* duration : {"no", "99999999999", "12abc", "-3"}) {
+      s.dialog.slots["duration"] = duration;
+      auto r = test::engine().handle(s, "it came on gradually");
+      CHECK_FALSE(r.reply.text.empty());
+      CHECK(r.state.dialog.triage == Triage::kNone);
+    }
+  }
   TEST_CASE("the state holds slots, never the user's words") {
     SessionState s = test::engine().handle(SessionState{}, "my secret knee pain after the zebra marathon").state;
     CHECK(to_json(s).dump().find("zebra") == std::string::npos);

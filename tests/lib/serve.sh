@@ -2,10 +2,12 @@
 # loopback port and wait for its "listening" log line (no fixed sleeps).
 #   start_runbot LOG ARGS...   -> sets RUNBOT_PID and RUNBOT_PORT; returns 1 if it did not start
 # ARGS go to `runbot serve` (e.g. --data DIR --db FILE --rate-limit 0);
-# RUNBOT_BIN names the binary.
+# RUNBOT_BIN names the binary; RUNBOT_START_PORT, when set, a fixed port
+# (a restart on the port of an earlier start; default 0, a free port).
+# LOG should be a new file: the first "listening" line in it is taken.
 start_runbot() {
   local log=$1; shift
-  "$RUNBOT_BIN" serve --host 127.0.0.1 --port 0 "$@" >>"$log" 2>&1 &
+  "$RUNBOT_BIN" serve --host 127.0.0.1 --port "${RUNBOT_START_PORT:-0}" "$@" >>"$log" 2>&1 &
   RUNBOT_PID=$!
   RUNBOT_PORT=""
   local _

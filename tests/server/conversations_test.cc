@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <future>
 
 #include "bot/data_files.h"
@@ -110,6 +111,112 @@ TEST_CASE("reset keeps the token and forgets the dialog") {
   CHECK(after.token == o.next.token);
   CHECK(after.state == SessionState{});
   CHECK_FALSE(f.conversations.stored_reply(after, "m1"));
+}
+
+}  // TEST_SUITE
+TEST_SUITE("conversations: two instances, one store") {
+
+// Two servers (two Conversations) sharing one store, as two runbot
+// instances share Redis. Each holds its own copy of a session between turns.
+struct TwoInstances {
+  std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+  Metrics metrics_a, metrics_b;
+  Conversations a{store, shared_engine(), &metrics_a};
+  Conversations b{store, shared_engine(), &metrics_b};
+
+  static TurnOutcome turn(Conversations& on, const Conversation& c, std::string_view text, json id) {
+    std::promise<TurnOutcome> p;
+    on.run_turn(c, text, id, [&](TurnOutcome o) { p.set_value(std::move(o)); });
+    return p.get_future().get();
+  }
+};
+
+TEST_CASE("a turn on a stale copy is redone on the fresh state: both turns count") {
+  TwoInstances t;
+  Conversation c = t.a.start();
+  TurnOutcome first = TwoInstances::turn(t.a, c, "the back of my knee hurts after running", "m1");
+  REQUIRE(first.status.ok());
+  Conversation stale_on_b = first.next;
+  TurnOutcome second = TwoInstances::turn(t.a, first.next, "no swelling", "m2");
+  REQUIRE(second.status.ok());
+  CHECK(second.next.state.turns == 2);
+
+  // b still holds the session as it was after m1; its turn m3 conflicts,
+  // is redone on the state after m2, and commits as the third turn.
+  TurnOutcome third = TwoInstances::turn(t.b, stale_on_b, "it's not warm", "m3");
+  REQUIRE(third.status.ok());
+  CHECK_FALSE(third.replayed);
+  CHECK(third.next.state.turns == 3);
+  CHECK(third.next.version == 3);
+  CHECK(third.reply["reply_to"] == "m3");
+  std::optional<SessionRecord> stored;
+  REQUIRE(t.store->get(c.token, &stored).ok());
+  CHECK(stored->version == 3);
+  CHECK(t.metrics_b.render(0, true).find("runbot_store_conflicts_total 1") != std::string::npos);
+}
+
+TEST_CASE("a message resent through the other instance gets the stored reply, not a second turn") {
+  TwoInstances t;
+  Conversation c = t.a.start();
+  TurnOutcome first = TwoInstances::turn(t.a, c, "the back of my knee hurts after running", "m1");
+  REQUIRE(first.status.ok());
+  TurnOutcome on_a = TwoInstances::turn(t.a, first.next, "no swelling", "m2");
+  REQUIRE(on_a.status.ok());
+
+  // The client never saw m2's reply (a died), reconnects to b, which had
+  // read the session before m2, and resends m2 with the same id.
+  TurnOutcome on_b = TwoInstances::turn(t.b, first.next, "no swelling", "m2");
+  REQUIRE(on_b.status.ok());
+  CHECK(on_b.replayed);
+  CHECK(on_b.reply == on_a.reply);
+  CHECK(on_b.next.state.turns == 2);
+  CHECK(on_b.next.version == 2);
+}
+
+TEST_CASE("a late copy of an older turn is refused, not applied a second time") {
+  TwoInstances t;
+  Conversation c = t.a.start();
+  // The client sent m1 to b, which stalled; it resent m1 through a and went
+  // on with m2. Then b wakes up and runs its copy of m1.
+  TurnOutcome m1 = TwoInstances::turn(t.a, c, "the back of my knee hurts after running", "m1");
+  TurnOutcome m2 = TwoInstances::turn(t.a, m1.next, "no swelling", "m2");
+  REQUIRE(m2.status.ok());
+  TurnOutcome late = TwoInstances::turn(t.b, c, "the back of my knee hurts after running", "m1");
+  CHECK_FALSE(late.status.ok());
+  CHECK_FALSE(late.status.is_conflict());
+  std::optional<SessionRecord> stored;
+  REQUIRE(t.store->get(c.token, &stored).ok());
+  CHECK(stored->version == 2);
+  CHECK(stored->last_id == R"("m2")");
+  CHECK(stored->earlier_ids == R"("m1")");
+}
+
+TEST_CASE("a session remembers the ids of its last turns, newest first, up to the bound") {
+  Fixture f;
+  Conversation c = f.conversations.start();
+  for (int i = 0; i < Conversations::kRememberedIds + 3; ++i) {
+    TurnOutcome o = f.turn(c, "hello", "m" + std::to_string(i));
+    REQUIRE(o.status.ok());
+    c = o.next;
+  }
+  const int last = Conversations::kRememberedIds + 2;
+  CHECK(c.last_id == "\"m" + std::to_string(last) + "\"");
+  CHECK(c.earlier_ids.rfind("\"m" + std::to_string(last - 1) + "\"\n", 0) == 0);
+  CHECK(std::count(c.earlier_ids.begin(), c.earlier_ids.end(), '\n') == Conversations::kRememberedIds - 1);
+}
+
+TEST_CASE("reset on a stale copy still resets the current session") {
+  TwoInstances t;
+  Conversation c = t.a.start();
+  TurnOutcome first = TwoInstances::turn(t.a, c, "the back of my knee hurts after running", "m1");
+  TurnOutcome second = TwoInstances::turn(t.a, first.next, "no swelling", "m2");
+  REQUIRE(second.status.ok());
+  std::promise<std::pair<StoreStatus, Conversation>> p;
+  t.b.reset(first.next, [&](StoreStatus s, Conversation next) { p.set_value({s, next}); });
+  auto [status, next] = p.get_future().get();
+  REQUIRE(status.ok());
+  CHECK(next.state == SessionState{});
+  CHECK(next.version == 3);
 }
 
 }  // TEST_SUITE

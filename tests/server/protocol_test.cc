@@ -82,6 +82,12 @@ TEST_CASE("invalid UTF-8 inside a JSON string is bad_json, not a crash") {
   CHECK(code_of("{\"type\":\"message\",\"text\":\"\xff\xfe\"}") == "bad_json");
 }
 
+TEST_CASE("issue 6: a number beyond a double's range is bad_json, not an exception") {
+  CHECK(code_of(R"({"type":"hello","session":1e999})") == "bad_json");
+  CHECK(code_of(R"({"type":"message","text":"hi","id":-1e999})") == "bad_json");
+  CHECK(std::get<WireError>(parse_api_message(R"({"text":"hi","n":1e400})", {})).code == ErrorCode::kBadJson);
+}
+
 TEST_CASE("deeply nested JSON is parsed or refused without exhausting the stack") {
   std::string deep = std::string(8000, '[') + std::string(8000, ']');
   CHECK(code_of(deep) == "bad_request");

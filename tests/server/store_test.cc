@@ -1,6 +1,8 @@
-// SessionStore contract, for the in-memory store and for SQLite: round
-// trips, expiry, group commit, read-your-writes, and the failure paths
-// (full disk, locked database, unopenable file) as errors, never crashes.
+// SessionStore contract, for the in-memory store, SQLite and Redis: round
+// trips, versions (compare-and-set), expiry, group commit, read-your-writes,
+// and the failure paths (full disk, locked database, unopenable file, Redis
+// down and back) as errors, never crashes. The Redis cases start their own
+// redis-server on a free loopback port.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 
 #include "bot/store/memory_store.h"
 #include "bot/store/sqlite_store.h"
+#include "tests/server/store_contract.h"
 
 namespace runbot {
 namespace {
@@ -21,81 +24,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A fresh folder under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "runbot_store_XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-// A clock the test moves by hand.
-struct FakeClock {
-  std::shared_ptr<std::atomic<int64_t>> seconds = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
-  std::function<SessionStore::Clock::time_point()> fn() const {
-    auto s = seconds;
-    return [s] { return SessionStore::Clock::time_point(std::chrono::seconds(s->load())); };
-  }
-};
-
-// put() and wait for its completion.
-StoreStatus put_sync(SessionStore& store, const std::string& key, SessionRecord record) {
-  std::promise<StoreStatus> done;
-  auto f = done.get_future();
-  store.put(key, std::move(record), [&](const StoreStatus& s) { done.set_value(s); });
-  return f.get();
-}
-
-// "prefix" + n, built by appending: GCC 12 warns falsely (-Wrestrict,
-// bug 105329) on `"literal" + std::string` at -O2.
-std::string key(std::string prefix, int n) {
-  prefix += std::to_string(n);
-  return prefix;
-}
-
-std::optional<SessionRecord> get_or_fail(SessionStore& store, const std::string& key) {
-  std::optional<SessionRecord> r;
-  StoreStatus s = store.get(key, &r);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  return r;
-}
-
-const SessionRecord kRecord{R"({"v":1,"turns":2,"dialog":{"pending":"swelling"}})", R"("m2")",
-                            R"({"type":"reply","reply_to":"m2","text":"..."})"};
-
 std::unique_ptr<SqliteStore> open_sqlite(const fs::path& file, SqliteStoreOptions o = {}) {
   o.path = file.string();
   std::string error;
   auto store = SqliteStore::open(std::move(o), &error);
   REQUIRE_MESSAGE(store, error);
   return store;
-}
-
-void check_round_trip_and_expiry(SessionStore& store, FakeClock& clock) {
-  CHECK_FALSE(get_or_fail(store, "unknown-token").has_value());
-  REQUIRE(put_sync(store, "token-a", kRecord).ok());
-  CHECK(get_or_fail(store, "token-a") == kRecord);
-
-  SessionRecord next = kRecord;
-  next.state = R"({"v":1,"turns":3,"dialog":{}})";
-  REQUIRE(put_sync(store, "token-a", next).ok());
-  CHECK(get_or_fail(store, "token-a") == next);
-
-  // 30 days idle is still alive; a second more and it is gone.
-  *clock.seconds += 30 * 24 * 3600;
-  CHECK(get_or_fail(store, "token-a").has_value());
-  *clock.seconds += 1;
-  CHECK_FALSE(get_or_fail(store, "token-a").has_value());
-  REQUIRE(put_sync(store, "token-b", kRecord).ok());
-  size_t removed = 0;
-  REQUIRE(store.purge_expired(&removed).ok());
-  CHECK(removed == 1);
-  CHECK(get_or_fail(store, "token-b").has_value());
 }
 
 }  // namespace
@@ -108,15 +42,20 @@ TEST_CASE("memory store: a session comes back as written and expires after the i
   check_round_trip_and_expiry(store, clock);
 }
 
+TEST_CASE("memory store: writes are compare-and-set on the session's version") {
+  MemoryStore store;
+  check_versions(store);
+}
+
 TEST_CASE("memory store: failing writes report an error and keep the old record") {
   MemoryStore store;
   REQUIRE(put_sync(store, "t", kRecord).ok());
   store.fail_writes("disk full");
-  StoreStatus s = put_sync(store, "t", SessionRecord{"{}", "", ""});
+  StoreStatus s = put_sync(store, "t", SessionRecord{"{}", "", "", 1, ""});
   CHECK_FALSE(s.ok());
   CHECK(s.message() == "disk full");
   CHECK_FALSE(store.health().ok);
-  CHECK(get_or_fail(store, "t") == kRecord);
+  CHECK(get_or_fail(store, "t") == at_version(kRecord, 1));
 }
 
 TEST_CASE("sqlite store: a session comes back as written and expires after the idle time") {
@@ -131,6 +70,36 @@ TEST_CASE("sqlite store: a session comes back as written and expires after the i
   CHECK(h.kind == "sqlite");
 }
 
+TEST_CASE("sqlite store: writes are compare-and-set on the session's version") {
+  TempDir dir;
+  auto store = open_sqlite(dir.path / "s.db");
+  check_versions(*store);
+}
+
+TEST_CASE("sqlite store: racing writers of one session lose no write") {
+  TempDir dir;
+  auto store = open_sqlite(dir.path / "s.db");
+  check_racing_writers(*store);
+}
+
+TEST_CASE("sqlite store: a file from before versions is upgraded and its sessions resume at version 0") {
+  TempDir dir;
+  const fs::path file = dir.path / "old.db";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "PRAGMA journal_mode=WAL;"
+                       "CREATE TABLE sessions(key TEXT PRIMARY KEY, state TEXT NOT NULL, last_id TEXT NOT NULL,"
+                       "  last_reply TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+                       "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+                       "INSERT INTO meta VALUES('schema', 1);",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto store = open_sqlite(file);
+  REQUIRE(put_sync(*store, "t", kRecord).ok());
+  CHECK(get_or_fail(*store, "t")->version == 1);
+}
+
 TEST_CASE("sqlite store: sessions survive closing and reopening the file") {
   TempDir dir;
   open_sqlite(dir.path / "s.db");  // creates, then closes at once
@@ -139,7 +108,7 @@ TEST_CASE("sqlite store: sessions survive closing and reopening the file") {
     REQUIRE(put_sync(*store, "token-a", kRecord).ok());
   }
   auto again = open_sqlite(dir.path / "s.db");
-  CHECK(get_or_fail(*again, "token-a") == kRecord);
+  CHECK(get_or_fail(*again, "token-a") == at_version(kRecord, 1));
 }
 
 TEST_CASE("sqlite store: the file holds a hash of the token, never the token") {
@@ -177,14 +146,14 @@ TEST_CASE("sqlite store: writes from many threads are committed in few transacti
   CHECK(ok == kThreads * kPerThread);
   CHECK(failed == 0);
   CHECK(store->transactions() < kThreads * kPerThread / 4);
-  CHECK(get_or_fail(*store, "t3-249") == kRecord);
+  CHECK(get_or_fail(*store, "t3-249") == at_version(kRecord, 1));
 }
 
 TEST_CASE("sqlite store: a read waits for a queued write to the same session") {
   TempDir dir;
   auto store = open_sqlite(dir.path / "s.db");
   for (int i = 0; i < 50; ++i) {
-    SessionRecord r = kRecord;
+    SessionRecord r = at_version(kRecord, i);
     r.last_id = std::to_string(i);
     store->put("same", r, nullptr);
     CHECK(get_or_fail(*store, "same")->last_id == std::to_string(i));
@@ -197,7 +166,7 @@ TEST_CASE("sqlite store: a completion runs after the row is readable") {
   std::promise<bool> seen;
   store->put("k", kRecord, [&](const StoreStatus& s) {
     std::optional<SessionRecord> r;
-    seen.set_value(s.ok() && store->get("k", &r).ok() && r == kRecord);
+    seen.set_value(s.ok() && store->get("k", &r).ok() && r == at_version(kRecord, 1));
   });
   CHECK(seen.get_future().get());
 }
@@ -217,7 +186,7 @@ TEST_CASE("sqlite store: a full disk fails writes with an error, and reads go on
   StoreHealth h = store->health();
   CHECK_FALSE(h.ok);
   CHECK(h.last_error == s.message());
-  CHECK(get_or_fail(*store, "first") == kRecord);
+  CHECK(get_or_fail(*store, "first") == at_version(kRecord, 1));
 }
 
 TEST_CASE("sqlite store: a database locked by another process fails writes until it is released") {
@@ -231,15 +200,16 @@ TEST_CASE("sqlite store: a database locked by another process fails writes until
   sqlite3* other = nullptr;
   REQUIRE(sqlite3_open((dir.path / "s.db").c_str(), &other) == SQLITE_OK);
   REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
-  StoreStatus s = put_sync(*store, "k", SessionRecord{"{}", "", ""});
+  StoreStatus s = put_sync(*store, "k", SessionRecord{"{}", "", "", 1, ""});
   CHECK_FALSE(s.ok());
+  CHECK_FALSE(s.is_conflict());
   CHECK(s.message().find("locked") != std::string::npos);
   CHECK_FALSE(store->health().ok);
-  CHECK(get_or_fail(*store, "k") == kRecord);  // WAL readers are not blocked
+  CHECK(get_or_fail(*store, "k") == at_version(kRecord, 1));  // WAL readers are not blocked
 
   REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(other);
-  CHECK(put_sync(*store, "k", kRecord).ok());
+  CHECK(put_sync(*store, "k", at_version(kRecord, 1)).ok());
   CHECK(store->health().ok);
 }
 

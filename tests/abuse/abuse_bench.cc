@@ -1,0 +1,137 @@
+// abuse_bench: the figures behind issue 6's "other clients' latency stays
+// within 2x" and "memory returns to baseline". Starts `runbot serve` (the
+// test suite's ServerProcess), then
+//   1. for each kind of abuse, a well-behaved client's round trips
+//      (message to reply) just before and during it: median, p90, ratio;
+//   2. N TCP connections held silent, then N WebSocket handshakes held
+//      silent: the server's RSS and descriptors at baseline, with them
+//      open, and after its timeouts dropped them.
+// Prints figures and never fails on them (leveldb's db_bench style); it
+// exits 1 only when it cannot run.
+//
+//   build/tests/abuse_bench [--samples 200] [--connections 10000]
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tests/abuse/abuse_support.h"
+#include "tests/server/server_process.h"
+
+using namespace runbot::abuse;
+using runbot::test::ServerProcess;
+using runbot::test::TempDir;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void die(const char* what) {
+  std::fprintf(stderr, "abuse_bench: %s\n", what);
+  std::exit(1);
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void latency(int samples) {
+  TempDir dir;
+  ServerProcess server(runbot::test::serve_options(
+      {"--rate-limit", "0", "--handshake-timeout", "2", "--idle-timeout", "10"}, (dir.path / "db").string()));
+  Probe probe;
+  if (!probe.open(server.port())) die("no handshake");
+  if (probe.sample(100).empty()) die("no reply");
+  std::printf("latency of a well-behaved client, %d round trips per window (message -> reply, ms)\n", samples);
+  std::printf("%-62s %8s %8s %8s %8s %7s %12s\n", "abuse", "p50 off", "p90 off", "p50 on", "p90 on", "ratio",
+              "actions/s");
+  for (AbuseKind kind : all_abuse_kinds()) {
+    std::vector<double> before = probe.sample(samples);
+    Abuser abuser(kind, server.port());
+    wait_until([&] { return abuser.actions() >= 5; }, 10s);
+    const long a0 = abuser.actions();
+    const auto t0 = Clock::now();
+    std::vector<double> during = probe.sample(samples);
+    const double rate = static_cast<double>(abuser.actions() - a0) / seconds_since(t0);
+    abuser.stop();
+    if (before.empty() || during.empty()) die("a round trip failed");
+    std::printf("%-62s %8.3f %8.3f %8.3f %8.3f %6.2fx %12.0f\n", abuse_name(kind), median(before),
+                percentile(before, 0.9), median(during), percentile(during, 0.9), median(during) / median(before),
+                rate);
+    std::fflush(stdout);
+  }
+}
+
+// Holds n connections (WebSocket handshakes when `ws`), reports the server's
+// RSS and descriptors, then waits for its timeouts to drop them.
+void memory(size_t n, bool ws) {
+  TempDir dir;
+  std::vector<std::string> args = {"--rate-limit", "0", "--handshake-timeout", "2", "--idle-timeout", "10",
+                                   "--max-connections", std::to_string(n)};
+  ServerProcess server(runbot::test::serve_options(args, (dir.path / "db").string()));
+  const pid_t pid = server.pid();
+  for (int i = 0; i < 20; ++i) {
+    Probe p;
+    if (!p.open(server.port()) || p.sample(1).empty()) die("warm-up failed");
+  }
+  // The warm-up connections are closing: wait until the count stops changing.
+  int base_fds = fd_count(pid), same = 0;
+  wait_until([&] {
+    const int now = fd_count(pid);
+    same = now == base_fds ? same + 1 : 0;
+    base_fds = now;
+    return same >= 10;
+  }, 10s);
+  const long base = rss_kib(pid);
+  std::vector<RawWs> conns(n);
+  const auto t0 = Clock::now();
+  for (auto& c : conns)
+    if (!(ws ? c.open(server.port()) : c.connect(server.port()))) die("cannot open a connection");
+  const double open_s = seconds_since(t0);
+  wait_until([&] { return fd_count(pid) >= base_fds + static_cast<int>(n); }, 30s);
+  const long peak = rss_kib(pid);
+  const int peak_fds = fd_count(pid);
+  const auto t1 = Clock::now();
+  const bool dropped = wait_until([&] { return fd_count(pid) <= base_fds; }, 60s);
+  const double drop_s = seconds_since(t1);
+  for (auto& c : conns) c.abort();
+  conns.clear();
+  const long after = rss_kib(pid);
+  const int after_fds = fd_count(pid);
+  Probe p;
+  const bool serves = p.open(server.port()) && !p.sample(1).empty();
+  std::printf("%zu %s: opened in %.2f s; fds %d -> %d -> %d (dropped %s %.1f s after); "
+              "RSS %.1f MB -> %.1f MB (%.1f KiB each) -> %.1f MB (+%.1f MB); serves after: %s\n",
+              n, ws ? "WebSocket handshakes held silent" : "TCP connections held silent", open_s, base_fds, peak_fds,
+              after_fds, dropped ? "in" : "NOT within", drop_s, base / 1024.0, peak / 1024.0,
+              static_cast<double>(peak - base) / static_cast<double>(n), after / 1024.0, (after - base) / 1024.0,
+              serves ? "yes" : "NO");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  doctest::Context context;
+  context.setAsDefaultForAssertsOutOfTestCases();
+  context.setAssertHandler([](const doctest::AssertData& ad) {
+    std::fprintf(stderr, "abuse_bench: %s:%d: %s (%s)\n", ad.m_file, ad.m_line, ad.m_expr,
+                 ad.m_decomp.c_str());
+    std::exit(1);
+  });
+  int samples = 200;
+  size_t connections = 10000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--samples")) samples = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--connections")) connections = std::strtoul(argv[i + 1], nullptr, 10);
+    else die("usage: abuse_bench [--samples N] [--connections N]");
+  }
+  const long limit = raise_fd_limit();
+  if (static_cast<long>(connections) > limit - 100) connections = static_cast<size_t>(limit - 100);
+  latency(samples);
+  std::printf("\nmemory and descriptors of the server (RLIMIT_NOFILE %ld)\n", limit);
+  memory(connections, false);
+  memory(connections, true);
+  return 0;
+}
