@@ -3,6 +3,8 @@
 #   deploy/setup.sh run    install what is missing, build, start runbot serve (SQLite)
 #   deploy/setup.sh test   install what is missing, build, run every test
 #   deploy/setup.sh build  install what is missing and build only
+#   deploy/setup.sh sanitize  also clang: ASan+UBSan and TSan builds, their tests and
+#                          every fuzzer for 60 s (tests/sanitize/run.sh; long, see its README)
 # Environment: BUILD_DIR (default build), JOBS (default: number of cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +16,11 @@ jobs=${JOBS:-$(nproc)}
 # and runtime alike (the second column says which; the Dockerfile reads it).
 install_missing() {
   local missing=() pkg _
-  while read -r pkg _; do
+  local uses
+  while read -r pkg uses; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    # clang and friends only for the sanitizer run.
+    [[ "$uses" == sanitize && "$mode" != sanitize ]] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done < deploy/packages.txt
   if ((${#missing[@]})); then
@@ -36,6 +41,7 @@ install_missing
 build
 case "$mode" in
   build) ;;
+  sanitize) exec bash tests/sanitize/run.sh ;;
   run)
     # The server with its embedded default store: a SQLite file it creates.
     echo "runbot: open http://${RUNBOT_HOST:-127.0.0.1}:${RUNBOT_PORT:-8080}/ or run: $build_dir/runbot chat"
@@ -44,5 +50,5 @@ case "$mode" in
     # Figures first (for people), then the test run whose summary closes the output.
     "$build_dir/tests/engine_bench" --seconds 1
     ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure ;;
-  *) echo "usage: deploy/setup.sh run|test|build" >&2; exit 2 ;;
+  *) echo "usage: deploy/setup.sh run|test|build|sanitize" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Reproducer (not a ctest): a message that reaches a server late is applied
-to a session that has already moved past it.
+"""Regression test (ctest stale_turn_refused): a message that reaches a
+server late must not be applied to a session that has already moved past it.
 
 Two `runbot serve` instances share one SQLite file (as instances share a
 store). A client's connection A to instance 1 sends turn t1 while instance 1
@@ -11,7 +11,9 @@ t1), and redoes t1 on top of t2. The turn is applied twice, and the session
 no longer ends at the client's last answered turn (t2). Before the
 compare-and-set change the same late write overwrote t2 instead (a lost
 turn). Either way the retry rule ("a turn is never lost or repeated") fails
-when the late copy arrives after the session has moved on by a turn.
+when the late copy arrives after the session has moved on by a turn. Fixed:
+sessions keep the ids of their last 8 turns (Conversations::kRememberedIds)
+and a late copy of one of them is refused with an error.
 
     tests/crash/stale_turn_repro.py build/runbot
 Exit 0 if the session ends at t2 with t1 applied once, 1 if not.
@@ -117,7 +119,13 @@ def main():
 
         one.send_signal(signal.SIGCONT)  # instance 1 wakes and runs its copy of t1
         late = a.recv()
-        print("instance 1's late answer to t1: expecting", late["expecting"], "(instance 2 said", r1["expecting"] + ")")
+        if late.get("type") == "error":
+            # The fix: the session remembers the ids of its last turns, so
+            # the late copy is refused rather than applied on top of t2.
+            print("instance 1 refused its late copy of t1 with error", late.get("code"))
+        else:
+            print("instance 1's late answer to t1: expecting", late.get("expecting"),
+                  "(instance 2 said", r1["expecting"] + ")")
         a.close()
 
         # Where is the session now? Resending t2's id must return t2's stored
@@ -126,7 +134,7 @@ def main():
         probe = turn(c, "t2", "probe: is the session at t2?")
         c.close()
         at_t2 = probe == r2
-        twice = late["expecting"] != r1["expecting"]
+        twice = late.get("type") != "error" and late.get("expecting") != r1["expecting"]
         print("session ends at the client's last answered turn t2:", at_t2)
         print("t1 applied a second time on instance 1:", twice)
         return 0 if at_t2 and not twice else 1
