@@ -63,13 +63,14 @@ class Server {
     }
     listener_->run();
     wait_for_signal();
+    const StoreHealth health = options_.echo ? StoreHealth{} : store_->health();
     log_event(LogLevel::kInfo, "listening",
               {{"host", options_.host},
                {"port", listener_->port()},
                {"threads", threads_},
                {"mode", options_.echo ? "echo" : "bot"},
-               {"store", options_.echo ? "" : store_->health().kind},
-               {"db", options_.echo ? "" : store_->health().detail}});
+               {"store", health.kind},
+               {"db", health.detail}});
 
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads_; ++i) pool.emplace_back([this] { run_io(); });

@@ -24,7 +24,7 @@ void SharedState::set_engine(std::shared_ptr<const Engine> engine) {
 }
 
 bool SharedState::store_overloaded() {
-  return store_ && store_->health().pending_writes >= options_.store_backlog_max;
+  return store_ && store_->pending_writes() >= options_.store_backlog_max;
 }
 
 bool SharedState::reserve() {

@@ -26,6 +26,7 @@ class MemoryStore final : public SessionStore {
   StoreStatus purge_expired(size_t* removed = nullptr) override;
   void flush() override {}
   StoreHealth health() override;
+  size_t pending_writes() override { return 0; }  // writes complete inline
 
   // Every later write fails with `message` until called with "".
   void fail_writes(std::string message);

@@ -405,6 +405,11 @@ void RedisStore::flush() {
   committed_cv_.wait(lock, [&] { return completed_ >= target; });
 }
 
+size_t RedisStore::pending_writes() {
+  std::lock_guard lock(mu_);
+  return queue_.size() + in_flight_;
+}
+
 StoreHealth RedisStore::health() {
   StoreHealth h;
   h.kind = "redis";

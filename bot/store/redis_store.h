@@ -81,6 +81,7 @@ class RedisStore final : public SessionStore {
   StoreStatus purge_expired(size_t* removed = nullptr) override;
   void flush() override;
   StoreHealth health() override;
+  size_t pending_writes() override;
 
   // Batches sent so far (tests check that writes were pipelined together).
   uint64_t batches() const;

@@ -103,6 +103,10 @@ class SessionStore {
   virtual void flush() = 0;
 
   virtual StoreHealth health() = 0;
+
+  // Writes queued or in flight: health().pending_writes without building
+  // the rest of the report, for the per-message overload check.
+  virtual size_t pending_writes() = 0;
 };
 
 }  // namespace runbot

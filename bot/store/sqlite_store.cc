@@ -334,6 +334,11 @@ void SqliteStore::flush() {
   committed_cv_.wait(lock, [&] { return completed_ >= target; });
 }
 
+size_t SqliteStore::pending_writes() {
+  std::lock_guard lock(mu_);
+  return queue_.size() + in_commit_;
+}
+
 StoreHealth SqliteStore::health() {
   StoreHealth h;
   h.kind = "sqlite";

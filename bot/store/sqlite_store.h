@@ -77,6 +77,7 @@ class SqliteStore final : public SessionStore {
   StoreStatus purge_expired(size_t* removed = nullptr) override;
   void flush() override;
   StoreHealth health() override;
+  size_t pending_writes() override;
 
   // Transactions committed so far (tests check that writes were grouped).
   uint64_t transactions() const;

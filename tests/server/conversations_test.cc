@@ -27,15 +27,20 @@ std::shared_ptr<const Engine> shared_engine() {
   return engine;
 }
 
+// run_turn() and wait for its completion.
+TurnOutcome turn_sync(Conversations& on, const Conversation& c, std::string_view text, json id) {
+  std::promise<TurnOutcome> p;
+  on.run_turn(c, text, id, [&](TurnOutcome o) { p.set_value(std::move(o)); });
+  return p.get_future().get();
+}
+
 struct Fixture {
   std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
   Metrics metrics;
   Conversations conversations{store, shared_engine(), &metrics};
 
   TurnOutcome turn(const Conversation& c, std::string_view text, json id = nullptr) {
-    std::promise<TurnOutcome> p;
-    conversations.run_turn(c, text, id, [&](TurnOutcome o) { p.set_value(std::move(o)); });
-    return p.get_future().get();
+    return turn_sync(conversations, c, text, std::move(id));
   }
 };
 
@@ -125,9 +130,7 @@ struct TwoInstances {
   Conversations b{store, shared_engine(), &metrics_b};
 
   static TurnOutcome turn(Conversations& on, const Conversation& c, std::string_view text, json id) {
-    std::promise<TurnOutcome> p;
-    on.run_turn(c, text, id, [&](TurnOutcome o) { p.set_value(std::move(o)); });
-    return p.get_future().get();
+    return turn_sync(on, c, text, std::move(id));
   }
 };
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -151,6 +152,32 @@ inline void check_racing_writers(SessionStore& store, int threads = 4, int per_t
   CHECK(r->state == std::to_string(threads * per_thread));
   CHECK(r->version == static_cast<uint64_t>(threads * per_thread));
   MESSAGE("conflicts redone: " << conflicts.load());
+}
+
+// 4 threads x 250 writes to distinct sessions all succeed and are grouped:
+// `groups()` (transactions or batches sent) stays under a quarter of the
+// writes. Then a read right after each queued write sees it.
+inline void check_grouped_writes_and_read_your_writes(SessionStore& store, const std::function<uint64_t()>& groups) {
+  constexpr int kThreads = 4, kPerThread = 250;
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        store.put(key(key("t", t) + "-", i), kRecord, [&](const StoreStatus& s) { (s.ok() ? ok : failed)++; });
+    });
+  for (auto& th : threads) th.join();
+  store.flush();
+  CHECK(ok == kThreads * kPerThread);
+  CHECK(failed == 0);
+  CHECK(groups() < kThreads * kPerThread / 4);
+  CHECK(get_or_fail(store, "t3-249") == at_version(kRecord, 1));
+  for (int i = 0; i < 50; ++i) {
+    SessionRecord r = at_version(kRecord, i);
+    r.last_id = std::to_string(i);
+    store.put("same", r, nullptr);
+    CHECK(get_or_fail(store, "same")->last_id == std::to_string(i));
+  }
 }
 
 }  // namespace runbot

@@ -129,35 +129,10 @@ TEST_CASE("sqlite store: the file holds a hash of the token, never the token") {
   CHECK(bytes.find(token) == std::string::npos);
 }
 
-TEST_CASE("sqlite store: writes from many threads are committed in few transactions") {
+TEST_CASE("sqlite store: writes from many threads are committed in few transactions, and reads see them") {
   TempDir dir;
   auto store = open_sqlite(dir.path / "s.db");
-  constexpr int kThreads = 4, kPerThread = 250;
-  std::atomic<int> ok{0}, failed{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i)
-        store->put(key(key("t", t) + "-", i), kRecord,
-                   [&](const StoreStatus& s) { (s.ok() ? ok : failed)++; });
-    });
-  for (auto& th : threads) th.join();
-  store->flush();
-  CHECK(ok == kThreads * kPerThread);
-  CHECK(failed == 0);
-  CHECK(store->transactions() < kThreads * kPerThread / 4);
-  CHECK(get_or_fail(*store, "t3-249") == at_version(kRecord, 1));
-}
-
-TEST_CASE("sqlite store: a read waits for a queued write to the same session") {
-  TempDir dir;
-  auto store = open_sqlite(dir.path / "s.db");
-  for (int i = 0; i < 50; ++i) {
-    SessionRecord r = at_version(kRecord, i);
-    r.last_id = std::to_string(i);
-    store->put("same", r, nullptr);
-    CHECK(get_or_fail(*store, "same")->last_id == std::to_string(i));
-  }
+  check_grouped_writes_and_read_your_writes(*store, [&] { return store->transactions(); });
 }
 
 TEST_CASE("sqlite store: a completion runs after the row is readable") {
