@@ -164,11 +164,7 @@ std::unique_ptr<RedisStore> RedisStore::open(RedisStoreOptions options) {
 }
 
 RedisStore::~RedisStore() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
+  writes_.close();
   if (writer_thread_.joinable()) writer_thread_.join();
 }
 
@@ -211,18 +207,13 @@ std::string RedisStore::redis_key(const std::string& token) const {
   return options_.key_prefix + hashed_session_key(token);
 }
 
-void RedisStore::note_error(const StoreStatus& status) {
-  std::lock_guard lock(mu_);
-  last_error_ = status.ok() ? "" : status.message();
-}
+void RedisStore::note_error(const StoreStatus& status) { writes_.set_last_error(status.ok() ? "" : status.message()); }
 
 StoreStatus RedisStore::get(const std::string& key, std::optional<SessionRecord>* record) {
   {
     // Read your writes (as SqliteStore::get): bounded, so that a stuck
     // writer turns into a stale read rather than a hang.
-    std::unique_lock lock(mu_);
-    committed_cv_.wait_for(lock, 2 * options_.timeout + std::chrono::seconds(1),
-                           [&] { return !pending_keys_.contains(key); });
+    writes_.wait_until_idle(key, 2 * options_.timeout + std::chrono::seconds(1));
   }
   std::unique_ptr<Connection> c;
   {
@@ -275,36 +266,17 @@ StoreStatus RedisStore::get(const std::string& key, std::optional<SessionRecord>
 }
 
 void RedisStore::put(std::string key, SessionRecord record, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      ++pending_keys_[key];
-      ++enqueued_;
-      queue_.push_back(Pending{std::move(key), std::move(record), std::move(done), {}});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  if (done) done(StoreStatus::error("store is closed"));
+  writes_.push(std::move(key), std::move(record), std::move(done));
 }
 
 void RedisStore::writer_loop() {
   using Steady = std::chrono::steady_clock;
   auto last_contact = Steady::now();
+  std::vector<QueuedWrite> batch;
   for (;;) {
-    std::vector<Pending> batch;
-    {
-      std::unique_lock lock(mu_);
-      queue_cv_.wait_until(lock, last_contact + options_.probe_interval,
-                           [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      in_flight_ = batch.size();
-    }
-    if (batch.empty()) {
+    const WriteQueue::Take took = writes_.take(options_.max_batch, last_contact + options_.probe_interval, &batch);
+    if (took == WriteQueue::Take::kClosed) return;
+    if (took == WriteQueue::Take::kIdle) {
       // Idle: a ping keeps health() true to Redis's state without traffic.
       note_error(probe());
       last_contact = Steady::now();
@@ -312,50 +284,28 @@ void RedisStore::writer_loop() {
     }
     StoreStatus link = commit(batch);
     last_contact = Steady::now();
-    {
-      std::lock_guard lock(mu_);
-      for (const Pending& p : batch)
-        if (auto it = pending_keys_.find(p.key); it != pending_keys_.end() && --it->second == 0)
-          pending_keys_.erase(it);
-      in_flight_ = 0;
-      last_error_ = link.ok() ? "" : link.message();
-      ++batches_;
-    }
-    committed_cv_.notify_all();
-    for (Pending& p : batch) {
-      try {
-        if (p.done) p.done(p.status);
-      } catch (...) {
-        // A completion must not throw; if one does, the writer must still
-        // serve everyone else.
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      completed_ += batch.size();
-    }
-    committed_cv_.notify_all();
+    writes_.finish(batch, link.ok() ? "" : link.message());
   }
 }
 
-StoreStatus RedisStore::commit(std::vector<Pending>& batch) {
+StoreStatus RedisStore::commit(std::vector<QueuedWrite>& batch) {
   StoreStatus link;
   if (!writer_) link = connect(&writer_);
   if (!link.ok()) {
-    for (Pending& p : batch) p.status = link;
+    for (QueuedWrite& p : batch) p.status = link;
     return link;
   }
   const std::string ttl = std::to_string(options_.idle_expiry.count());
   // Pipelined: every command is formatted into hiredis's output buffer
   // (which copies the arguments), all go out in one write on the first
   // redisGetReply, then the replies are read in order.
-  for (const Pending& p : batch) {
+  for (const QueuedWrite& p : batch) {
     const std::string k = redis_key(p.key);
     const std::string v = std::to_string(p.record.version);
     writer_->append({"EVALSHA", writer_->script_sha, "1", k, v, p.record.state, p.record.last_id,
                      p.record.last_reply, ttl, p.record.earlier_ids});
   }
-  for (Pending& p : batch) {
+  for (QueuedWrite& p : batch) {
     if (!link.ok()) {
       // The connection broke part way: these writes may or may not have
       // been applied. Reporting failure is safe: the client resends with the
@@ -399,31 +349,20 @@ StoreStatus RedisStore::purge_expired(size_t* removed) {
   return StoreStatus::ok_status();
 }
 
-void RedisStore::flush() {
-  std::unique_lock lock(mu_);
-  const uint64_t target = enqueued_;
-  committed_cv_.wait(lock, [&] { return completed_ >= target; });
-}
+void RedisStore::flush() { writes_.flush(); }
 
-size_t RedisStore::pending_writes() {
-  std::lock_guard lock(mu_);
-  return queue_.size() + in_flight_;
-}
+size_t RedisStore::pending_writes() { return writes_.pending(); }
 
 StoreHealth RedisStore::health() {
   StoreHealth h;
   h.kind = "redis";
   h.detail = options_.host + ":" + std::to_string(options_.port) + "/" + std::to_string(options_.db);
-  std::lock_guard lock(mu_);
-  h.last_error = last_error_;
-  h.ok = last_error_.empty() && !stopping_;
-  h.pending_writes = queue_.size() + in_flight_;
+  h.last_error = writes_.last_error();
+  h.ok = h.last_error.empty() && !writes_.closed();
+  h.pending_writes = writes_.pending();
   return h;
 }
 
-uint64_t RedisStore::batches() const {
-  std::lock_guard lock(mu_);
-  return batches_;
-}
+uint64_t RedisStore::batches() const { return writes_.batches(); }
 
 }  // namespace runbot

@@ -24,19 +24,17 @@
 #ifndef RUNBOT_BOT_STORE_REDIS_STORE_H_
 #define RUNBOT_BOT_STORE_REDIS_STORE_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "bot/store/session_store.h"
+#include "bot/store/write_queue.h"
 
 namespace runbot {
 
@@ -88,19 +86,13 @@ class RedisStore final : public SessionStore {
 
  private:
   class Connection;
-  struct Pending {
-    std::string key;
-    SessionRecord record;
-    Done done;
-    StoreStatus status;  // set by commit()
-  };
 
   explicit RedisStore(RedisStoreOptions options);
   StoreStatus connect(std::unique_ptr<Connection>* out) const;
   void writer_loop();
   // Sends the batch down the writer connection and fills in each status;
   // returns the connection-level error, if any.
-  StoreStatus commit(std::vector<Pending>& batch);
+  StoreStatus commit(std::vector<QueuedWrite>& batch);
   StoreStatus probe();
   std::string redis_key(const std::string& token) const;
   void note_error(const StoreStatus& status);
@@ -108,17 +100,7 @@ class RedisStore final : public SessionStore {
   const RedisStoreOptions options_;
   std::unique_ptr<Connection> writer_;  // only the writer thread touches it
 
-  mutable std::mutex mu_;
-  std::condition_variable queue_cv_;      // writer waits for work
-  std::condition_variable committed_cv_;  // get() and flush() wait for the writer
-  std::deque<Pending> queue_;                          // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int> pending_keys_;  // GUARDED_BY(mu_): queued or in flight
-  size_t in_flight_ = 0;                               // GUARDED_BY(mu_)
-  uint64_t enqueued_ = 0;                              // GUARDED_BY(mu_)
-  uint64_t completed_ = 0;                             // GUARDED_BY(mu_): done() has run
-  uint64_t batches_ = 0;                               // GUARDED_BY(mu_)
-  std::string last_error_;                             // GUARDED_BY(mu_)
-  bool stopping_ = false;                              // GUARDED_BY(mu_)
+  WriteQueue writes_;
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // GUARDED_BY(readers_mu_)

@@ -92,11 +92,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(SqliteStoreOptions options, std::
 }
 
 SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
+  writes_.close();
   if (writer_thread_.joinable()) writer_thread_.join();
 }
 
@@ -159,9 +155,7 @@ StoreStatus SqliteStore::get(const std::string& key, std::optional<SessionRecord
     // Read your writes: a write to this key that is queued or committing
     // would make the row below stale. Bounded, so that a stuck writer turns
     // into a stale read of the last committed state rather than a hang.
-    std::unique_lock lock(mu_);
-    committed_cv_.wait_for(lock, options_.busy_timeout + std::chrono::seconds(1),
-                           [&] { return !pending_keys_.contains(key); });
+    writes_.wait_until_idle(key, options_.busy_timeout + std::chrono::seconds(1));
   }
   std::unique_ptr<Connection> c;
   {
@@ -199,75 +193,35 @@ StoreStatus SqliteStore::get(const std::string& key, std::optional<SessionRecord
 }
 
 void SqliteStore::put(std::string key, SessionRecord record, Done done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      ++pending_keys_[key];
-      ++enqueued_;
-      queue_.push_back(Pending{std::move(key), std::move(record), std::move(done)});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  if (done) done(StoreStatus::error("store is closed"));
+  writes_.push(std::move(key), std::move(record), std::move(done));
 }
 
 void SqliteStore::writer_loop() {
   using Steady = std::chrono::steady_clock;
   auto next_purge = Steady::now() + options_.purge_interval;
+  std::vector<QueuedWrite> batch;
   for (;;) {
-    std::vector<Pending> batch;
-    bool probe = false;
-    {
-      std::unique_lock lock(mu_);
-      auto wake = next_purge;
-      if (!last_error_.empty()) wake = std::min(wake, Steady::now() + options_.probe_interval);
-      queue_cv_.wait_until(lock, wake, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      in_commit_ = batch.size();
-      probe = batch.empty() && !last_error_.empty();
-    }
-    if (!batch.empty()) {
+    auto wake = next_purge;
+    const bool failing = !writes_.last_error().empty();
+    if (failing) wake = std::min(wake, Steady::now() + options_.probe_interval);
+    const WriteQueue::Take took = writes_.take(options_.max_batch, wake, &batch);
+    if (took == WriteQueue::Take::kClosed) return;
+    if (took == WriteQueue::Take::kBatch) {
       StoreStatus status;
       {
         std::lock_guard writer_lock(writer_mu_);
         status = commit(batch);
       }
-      {
-        std::lock_guard lock(mu_);
-        for (const Pending& p : batch)
-          if (auto it = pending_keys_.find(p.key); it != pending_keys_.end() && --it->second == 0)
-            pending_keys_.erase(it);
-        in_commit_ = 0;
-        last_error_ = status.ok() ? "" : status.message();
-        if (status.ok()) ++transactions_;
-      }
-      committed_cv_.notify_all();
-      for (Pending& p : batch) {
-        try {
-          if (p.done) p.done(status.ok() && p.conflict ? StoreStatus::conflict() : status);
-        } catch (...) {
-          // A completion must not throw; if one does, the writer must
-          // still serve everyone else.
-        }
-      }
-      {
-        std::lock_guard lock(mu_);
-        completed_ += batch.size();
-      }
-      committed_cv_.notify_all();
-    } else if (probe) {
+      writes_.finish(batch, status.ok() ? "" : status.message());
+    } else if (failing) {
+      // Idle after a failure: a test write finds out whether the disk (or
+      // the lock holder) has recovered, so health() does not wait for traffic.
       StoreStatus status;
       {
         std::lock_guard writer_lock(writer_mu_);
         status = probe_write();
       }
-      std::lock_guard lock(mu_);
-      if (status.ok()) last_error_.clear();
+      if (status.ok()) writes_.set_last_error("");
     }
     if (Steady::now() >= next_purge) {
       purge_expired();
@@ -277,14 +231,19 @@ void SqliteStore::writer_loop() {
 }
 
 // REQUIRES: writer_mu_ held (also for probe_write).
-StoreStatus SqliteStore::commit(std::vector<Pending>& batch) {
+StoreStatus SqliteStore::commit(std::vector<QueuedWrite>& batch) {
+  // Every write fails with the transaction unless it commits.
+  auto fail_all = [&](const StoreStatus& s) {
+    for (QueuedWrite& w : batch) w.status = s;
+    return s;
+  };
   // BEGIN IMMEDIATE takes the write lock up front, so a lock held by
   // another process fails here (after busy_timeout) and not half way.
   StoreStatus s = writer_->exec("BEGIN IMMEDIATE");
-  if (!s.ok()) return s;
+  if (!s.ok()) return fail_all(s);
   const int64_t now = now_seconds();
   sqlite3_stmt* put = writer_->put_;
-  for (Pending& p : batch) {
+  for (QueuedWrite& p : batch) {
     const std::string hashed = hashed_session_key(p.key);
     sqlite3_bind_text(put, 1, hashed.data(), static_cast<int>(hashed.size()), SQLITE_STATIC);
     sqlite3_bind_text(put, 2, p.record.state.data(), static_cast<int>(p.record.state.size()), SQLITE_STATIC);
@@ -297,18 +256,20 @@ StoreStatus SqliteStore::commit(std::vector<Pending>& batch) {
     sqlite3_bind_text(put, 8, p.record.earlier_ids.data(), static_cast<int>(p.record.earlier_ids.size()),
                       SQLITE_STATIC);
     int rc = sqlite3_step(put);
-    p.conflict = rc == SQLITE_DONE && sqlite3_changes(writer_->db_) == 0;
+    // No row changed: the stored version was not the record's.
+    p.status = rc == SQLITE_DONE && sqlite3_changes(writer_->db_) == 0 ? StoreStatus::conflict() : StoreStatus();
     sqlite3_reset(put);
     sqlite3_clear_bindings(put);
     if (rc != SQLITE_DONE) {
       s = writer_->error("write");
       writer_->exec("ROLLBACK");
-      return s;
+      return fail_all(s);
     }
   }
   s = writer_->exec("COMMIT");
-  if (!s.ok()) writer_->exec("ROLLBACK");
-  return s;
+  if (s.ok()) return s;
+  writer_->exec("ROLLBACK");
+  return fail_all(s);
 }
 
 StoreStatus SqliteStore::probe_write() {
@@ -328,31 +289,20 @@ StoreStatus SqliteStore::purge_expired(size_t* removed) {
   return StoreStatus::ok_status();
 }
 
-void SqliteStore::flush() {
-  std::unique_lock lock(mu_);
-  const uint64_t target = enqueued_;
-  committed_cv_.wait(lock, [&] { return completed_ >= target; });
-}
+void SqliteStore::flush() { writes_.flush(); }
 
-size_t SqliteStore::pending_writes() {
-  std::lock_guard lock(mu_);
-  return queue_.size() + in_commit_;
-}
+size_t SqliteStore::pending_writes() { return writes_.pending(); }
 
 StoreHealth SqliteStore::health() {
   StoreHealth h;
   h.kind = "sqlite";
   h.detail = options_.path;
-  std::lock_guard lock(mu_);
-  h.last_error = last_error_;
-  h.ok = last_error_.empty() && !stopping_;
-  h.pending_writes = queue_.size() + in_commit_;
+  h.last_error = writes_.last_error();
+  h.ok = h.last_error.empty() && !writes_.closed();
+  h.pending_writes = writes_.pending();
   return h;
 }
 
-uint64_t SqliteStore::transactions() const {
-  std::lock_guard lock(mu_);
-  return transactions_;
-}
+uint64_t SqliteStore::transactions() const { return writes_.batches(); }
 
 }  // namespace runbot

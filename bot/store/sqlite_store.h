@@ -19,16 +19,14 @@
 #ifndef RUNBOT_BOT_STORE_SQLITE_STORE_H_
 #define RUNBOT_BOT_STORE_SQLITE_STORE_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "bot/store/session_store.h"
+#include "bot/store/write_queue.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -84,17 +82,13 @@ class SqliteStore final : public SessionStore {
 
  private:
   class Connection;
-  struct Pending {
-    std::string key;
-    SessionRecord record;
-    Done done;
-    bool conflict = false;  // set by commit(): the version check failed
-  };
 
   explicit SqliteStore(SqliteStoreOptions options);
   StoreStatus open_connection(bool writer, std::unique_ptr<Connection>* out);
   void writer_loop();
-  StoreStatus commit(std::vector<Pending>& batch);
+  // Commits the batch in one transaction, sets each write's status (ok,
+  // conflict or the transaction's error) and returns the transaction's.
+  StoreStatus commit(std::vector<QueuedWrite>& batch);
   StoreStatus probe_write();
   int64_t now_seconds() const;
 
@@ -103,17 +97,7 @@ class SqliteStore final : public SessionStore {
   std::mutex writer_mu_;
   std::unique_ptr<Connection> writer_;  // GUARDED_BY(writer_mu_)
 
-  mutable std::mutex mu_;
-  std::condition_variable queue_cv_;      // writer waits for work
-  std::condition_variable committed_cv_;  // get() and flush() wait for the writer
-  std::deque<Pending> queue_;                          // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int> pending_keys_;  // GUARDED_BY(mu_): queued or in commit
-  size_t in_commit_ = 0;                               // GUARDED_BY(mu_)
-  uint64_t enqueued_ = 0;                              // GUARDED_BY(mu_)
-  uint64_t completed_ = 0;                             // GUARDED_BY(mu_): done() has run
-  uint64_t transactions_ = 0;                          // GUARDED_BY(mu_)
-  std::string last_error_;                             // GUARDED_BY(mu_)
-  bool stopping_ = false;                              // GUARDED_BY(mu_)
+  WriteQueue writes_;
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // GUARDED_BY(readers_mu_)

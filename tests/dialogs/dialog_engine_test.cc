@@ -90,6 +90,17 @@ TEST_SUITE("dialog") {
     auto r = converse({"back of my knee hurts after running", "no tingling, about 5 days"});
     CHECK(r[1].expecting == "swelling");
   }
+  TEST_CASE("a worded no to the locking question is a no, not a red flag") {
+    // "it has" opens a yes only when the next word does not negate it.
+    for (const char* answer : {"it has never given way", "it hasn't locked once", "it has not"}) {
+      CAPTURE(answer);
+      auto r = converse({"back of my knee hurts after running", "no", answer});
+      CHECK(r[2].triage == Triage::kNone);
+      CHECK(r[2].expecting == "numbness_tingling");
+    }
+    auto yes = converse({"back of my knee hurts after running", "no", "it has given way twice"});
+    CHECK(yes[2].triage == Triage::kSeeDoctor);
+  }
   TEST_CASE("an emergency at any turn ends the flow and outranks everything") {
     auto r = converse({"back of my knee hurts after running", "yes", "now my calf is hot red and swollen"});
     CHECK(r[2].triage == Triage::kEmergency);

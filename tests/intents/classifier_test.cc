@@ -96,6 +96,17 @@ TEST_SUITE("classifier") {
     CHECK(classify("nah").intent == "deny");
     CHECK(classify("no idea").intent == "unsure");
   }
+  TEST_CASE("instability in its everyday wordings") {
+    CHECK(classify("my knee has given way a few times").has_symptom("instability"));
+    CHECK(classify("feels like it wants to fold under me").has_symptom("instability"));
+    CHECK(classify("it's never given out").denies_symptom("instability"));
+  }
+  TEST_CASE("a named muscle as a possible cause is a condition question") {
+    CHECK(classify("could it be my hamstring").entities.condition == "hamstring_tendonitis");
+    CHECK(classify("how long should I rest before I run again").intent == "ask_return_to_running");
+    // "management" alone is no treatment question.
+    CHECK(classify("any time management tips").intent == "out_of_scope");
+  }
   TEST_CASE("never throws on junk") {
     for (const char* junk : {"", " ", "????", "\xff\xff", "no no no no no", ",,,,"}) {
       auto c = classify(junk);

@@ -16,6 +16,7 @@
 
 #include "bot/store/memory_store.h"
 #include "bot/store/sqlite_store.h"
+#include "bot/store/write_queue.h"
 #include "tests/server/store_contract.h"
 
 namespace runbot {
@@ -194,6 +195,46 @@ TEST_CASE("sqlite store: an unopenable path is an error, not a crash") {
   o.path = "/nonexistent-folder/for/runbot.db";
   CHECK(SqliteStore::open(o, &error) == nullptr);
   CHECK(error.find("/nonexistent-folder/for/runbot.db: open") == 0);
+}
+
+TEST_CASE("write queue: batches, per-write status, read-your-writes wait and close") {
+  using namespace std::chrono_literals;
+  runbot::WriteQueue q;
+  std::vector<std::string> seen;
+  auto record = [&](std::string name) {
+    return [&seen, name](const runbot::StoreStatus& s) { seen.push_back(name + (s.ok() ? ":ok" : ":" + s.message())); };
+  };
+  q.push("a", {}, record("a1"));
+  q.push("b", {}, record("b1"));
+  q.push("a", {}, record("a2"));
+  CHECK(q.pending() == 3);
+  std::vector<runbot::QueuedWrite> batch;
+  // Idle means no writes before the deadline; a batch is at most max_batch.
+  REQUIRE(q.take(2, runbot::WriteQueue::Clock::now(), &batch) == runbot::WriteQueue::Take::kBatch);
+  CHECK(batch.size() == 2);
+  CHECK_FALSE(q.wait_until_idle("a", 1ms));  // a2 still queued
+  batch[1].status = runbot::StoreStatus::conflict();
+  q.finish(batch, "");
+  CHECK(seen.size() == 2);
+  CHECK(seen[0] == "a1:ok");
+  CHECK(seen[1] == "b1:" + runbot::StoreStatus::conflict().message());
+  CHECK(q.wait_until_idle("b", 1ms));
+  REQUIRE(q.take(8, runbot::WriteQueue::Clock::now(), &batch) == runbot::WriteQueue::Take::kBatch);
+  // A throwing completion does not stop the others.
+  q.push("c", {}, [](const runbot::StoreStatus&) { throw std::runtime_error("boom"); });
+  std::vector<runbot::QueuedWrite> second;
+  REQUIRE(q.take(8, runbot::WriteQueue::Clock::now(), &second) == runbot::WriteQueue::Take::kBatch);
+  q.finish(second, "disk full");
+  CHECK(q.last_error() == "disk full");
+  q.finish(batch, "");
+  CHECK(q.wait_until_idle("a", 1ms));
+  CHECK(q.batches() == 2);
+  CHECK(q.take(8, runbot::WriteQueue::Clock::now() + 1ms, &batch) == runbot::WriteQueue::Take::kIdle);
+  q.flush();  // everything queued has completed: returns at once
+  q.close();
+  q.push("d", {}, record("d1"));
+  CHECK(seen.back() == "d1:store is closed");
+  CHECK(q.take(8, runbot::WriteQueue::Clock::now() + 1s, &batch) == runbot::WriteQueue::Take::kClosed);
 }
 
 }  // TEST_SUITE
