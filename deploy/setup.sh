@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # runbot set-up on a fresh Debian 12 machine.
 #   deploy/setup.sh run    install what is missing, build, start runbot serve (SQLite)
-#   deploy/setup.sh test   install what is missing, build, run every test
+#   deploy/setup.sh test   install what is missing, build, run every test, then the
+#                          sanitizer run: ASan+UBSan and TSan builds, their tests and
+#                          every fuzzer for 60 s (tests/sanitize/run.sh; ~25 min more)
 #   deploy/setup.sh build  install what is missing and build only
-#   deploy/setup.sh sanitize  also clang: ASan+UBSan and TSan builds, their tests and
-#                          every fuzzer for 60 s (tests/sanitize/run.sh; long, see its README)
-# Environment: BUILD_DIR (default build), JOBS (default: number of cores).
+#   deploy/setup.sh sanitize  the sanitizer run alone
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores),
+# SANITIZE=0 (test without the sanitizer run: for a quick local check only;
+# CI runs everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
@@ -19,8 +22,8 @@ install_missing() {
   local uses
   while read -r pkg uses; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-    # clang and friends only for the sanitizer run.
-    [[ "$uses" == sanitize && "$mode" != sanitize ]] && continue
+    # clang and friends only for the runs that use them.
+    [[ "$uses" == sanitize && "$mode" != sanitize && "$mode" != test ]] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done < deploy/packages.txt
   if ((${#missing[@]})); then
@@ -47,8 +50,17 @@ case "$mode" in
     echo "runbot: open http://${RUNBOT_HOST:-127.0.0.1}:${RUNBOT_PORT:-8080}/ or run: $build_dir/runbot chat"
     exec "$build_dir/runbot" serve ;;
   test)
-    # Figures first (for people), then the test run whose summary closes the output.
+    # Figures first (for people), then the tests, then the sanitizer run;
+    # a failure in one part still lets the next run, and fails the whole.
     "$build_dir/tests/engine_bench" --seconds 1
-    ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure ;;
+    status=0
+    tests=passed sanitizers="skipped (SANITIZE=0)"
+    ctest --test-dir "$build_dir" -j "$jobs" --output-on-failure || { status=1; tests=FAILED; }
+    if [[ ${SANITIZE:-1} != 0 ]]; then
+      sanitizers=passed
+      bash tests/sanitize/run.sh || { status=1; sanitizers=FAILED; }
+    fi
+    echo "setup: tests $tests, sanitizer run $sanitizers"
+    exit "$status" ;;
   *) echo "usage: deploy/setup.sh run|test|build|sanitize" >&2; exit 2 ;;
 esac

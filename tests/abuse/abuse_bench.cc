@@ -9,7 +9,7 @@
 // Prints figures and never fails on them (leveldb's db_bench style); it
 // exits 1 only when it cannot run.
 //
-//   build/tests/abuse_bench [--samples 200] [--connections 10000]
+//   build/tests/abuse_bench [--samples 200] [--connections 10000] [--only latency|memory]
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -122,14 +122,17 @@ int main(int argc, char** argv) {
   });
   int samples = 200;
   size_t connections = 10000;
+  std::string only;  // "latency" or "memory": one half of the figures
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--samples")) samples = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--connections")) connections = std::strtoul(argv[i + 1], nullptr, 10);
-    else die("usage: abuse_bench [--samples N] [--connections N]");
+    else if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+    else die("usage: abuse_bench [--samples N] [--connections N] [--only latency|memory]");
   }
   const long limit = raise_fd_limit();
   if (static_cast<long>(connections) > limit - 100) connections = static_cast<size_t>(limit - 100);
-  latency(samples);
+  if (only != "memory") latency(samples);
+  if (only == "latency") return 0;
   std::printf("\nmemory and descriptors of the server (RLIMIT_NOFILE %ld)\n", limit);
   memory(connections, false);
   memory(connections, true);
