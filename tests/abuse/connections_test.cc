@@ -24,12 +24,33 @@ using Clock = std::chrono::steady_clock;
 // How many connections this machine lets the test hold at once: the issue
 // asks for 10,000; the test process and the server (which inherits the
 // limit) each need one descriptor per connection plus a few.
+// Built with ASan or TSan (tests/sanitize), as the server under test is:
+// there the bursts check memory safety while thousands of connections are
+// dropped, not memory figures. ASan keeps freed memory in quarantine (RSS
+// says nothing about reuse), and the unoptimised, instrumented server
+// accepts several times slower than the release build.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RUNBOT_ABUSE_SANITIZED 1
+#endif
+#endif
+#ifdef RUNBOT_ABUSE_SANITIZED
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 size_t connections_allowed() {
   const long limit = raise_fd_limit();
-  const size_t n = std::min<long>(10000, limit - 100);
-  if (n < 10000) MESSAGE("RLIMIT_NOFILE is " << limit << ": using " << n << " connections instead of 10,000");
+  const size_t wanted = kSanitized ? 2000 : 10000;
+  const size_t n = std::min<long>(wanted, limit - 100);
+  if (n < wanted) MESSAGE("RLIMIT_NOFILE is " << limit << ": using " << n << " connections instead of " << wanted);
+  if (kSanitized) MESSAGE("sanitizer build: " << n << " connections, timeouts x3, no RSS check (the release build makes it)");
   return n;
 }
+
+// Timeouts in seconds, longer in a sanitizer build (see kSanitized).
+std::string timeout_s(int seconds) { return std::to_string(kSanitized ? 3 * seconds : seconds); }
 
 // The server's descriptors once it is idle: waits until the count stops
 // changing (connections of earlier steps may still be closing).
@@ -94,7 +115,7 @@ Burst burst(Server& s, size_t n, bool ws, int base_fds) {
   }
   // The client keeps every socket open and never reads: only the server's
   // timeouts can end them.
-  CHECK(wait_until([&] { return fd_count(s.pid()) == base_fds; }, 40s));
+  CHECK(wait_until([&] { return fd_count(s.pid()) == base_fds; }, kSanitized ? 120s : 40s));
   size_t hung_up = 0;
   for (auto& c : conns) hung_up += c.wait_hangup(0ms);
   CHECK(hung_up == n);
@@ -119,7 +140,7 @@ void check_two_bursts(Server& s, size_t n, bool ws) {
   // the server is still accepting and timing out connections on two
   // threads, so it depends on timing: a clean-clone CI run saw peaks of 53
   // then 64 MB with the settled RSS 53.0 then 53.4 MB.
-  CHECK(second.after_rss <= first.after_rss + kReuseSlackKiB);
+  if (!kSanitized) CHECK(second.after_rss <= first.after_rss + kReuseSlackKiB);
 }
 
 }  // namespace
@@ -201,7 +222,7 @@ TEST_CASE("an upgrade without a key or with another version is refused with HTTP
 
 TEST_CASE("10,000 TCP connections opened and abandoned are dropped at the handshake timeout and descriptors return exactly") {
   const size_t n = connections_allowed();
-  Server s({"--handshake-timeout", "2", "--rate-limit", "0"});
+  Server s({"--handshake-timeout", timeout_s(2), "--rate-limit", "0"});
   check_two_bursts(s, n, /*ws=*/false);
 }
 
@@ -209,7 +230,7 @@ TEST_CASE("10,000 WebSocket handshakes that then fall silent are dropped at the 
   const size_t n = connections_allowed();
   // The idle timeout is long enough for all handshakes to finish first, so
   // that all n are open at once (about 5 s on a loaded 2-core machine).
-  Server s({"--idle-timeout", "10", "--rate-limit", "0", "--max-connections", std::to_string(n)});
+  Server s({"--idle-timeout", timeout_s(10), "--rate-limit", "0", "--max-connections", std::to_string(n)});
   check_two_bursts(s, n, /*ws=*/true);
 }
 
