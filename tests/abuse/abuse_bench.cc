@@ -97,7 +97,16 @@ void memory(size_t n, bool ws) {
   const double drop_s = seconds_since(t1);
   for (auto& c : conns) c.abort();
   conns.clear();
-  const long after = rss_kib(pid);
+  // The allocator gives freed pages back over a second or two: the RSS
+  // once it has stopped falling (three samples 500 ms apart alike).
+  long after = rss_kib(pid);
+  int alike = 0;
+  wait_until([&] {
+    const long now = rss_kib(pid);
+    alike = now == after ? alike + 1 : 0;
+    after = now;
+    return alike >= 3;
+  }, 15s, 500ms);
   const int after_fds = fd_count(pid);
   Probe p;
   const bool serves = p.open(server.port()) && !p.sample(1).empty();
