@@ -88,6 +88,17 @@ int main(int argc, char** argv) {
       ->envname("RUNBOT_RATE_BURST")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve_cmd->add_option("--connection-rate", serve.connection_rate,
+                        "New connections per second per client IP address, more are closed at once; 0 = no "
+                        "limit (behind a proxy, limit there)")
+      ->envname("RUNBOT_CONNECTION_RATE")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--connection-burst", serve.connection_burst,
+                        "Connections per address allowed in a burst above --connection-rate")
+      ->envname("RUNBOT_CONNECTION_BURST")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve_cmd->add_option("--allow-origin", serve.allow_origins,
                         "Origin allowed to open a WebSocket besides the same host and localhost; repeat or "
                         "separate with commas; * for any")

@@ -34,6 +34,14 @@ void Listener::stop() {
   });
 }
 
+bool Listener::admit(const tcp::socket& socket) {
+  if (state_->options().connection_rate <= 0) return true;
+  beast::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return false;  // already reset by the client
+  return state_->address_limiter().allow(peer.address().to_string(), std::chrono::steady_clock::now());
+}
+
 void Listener::do_accept() {
   if (!acceptor_.is_open()) return;
   // Each connection gets its own strand, so its handlers never run at once.
@@ -53,6 +61,10 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
       backoff_.async_wait([self = shared_from_this()](beast::error_code) { self->do_accept(); });
       return;
     }
+  } else if (!admit(socket)) {
+    // Closed unread: the cheapest answer to churn from one address.
+    state_->metrics().count_drop(DropReason::kAddressRate);
+    socket.close(ec);
   } else {
     std::make_shared<HttpSession>(std::move(socket), state_)->run();
   }

@@ -29,6 +29,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  // False when the client's address is over --connection-rate.
+  bool admit(const tcp::socket& socket);
 
   net::io_context& ioc_;
   net::strand<net::io_context::executor_type> strand_;

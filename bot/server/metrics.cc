@@ -33,7 +33,7 @@ void sample(std::string* out, std::string_view name, std::string_view labels, ui
 }
 
 constexpr std::array<std::string_view, kDropReasonCount> kDropNames = {"too_big", "bad_utf8", "flood", "slow_reader",
-                                                                        "timeout"};
+                                                                        "timeout", "address_rate"};
 
 // Latency buckets from 100 us to 10 s: a reply takes tens of microseconds
 // of engine time plus a store commit of milliseconds.

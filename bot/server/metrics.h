@@ -37,8 +37,10 @@ class Histogram {
 };
 
 // Why the server dropped a connection.
-enum class DropReason { kTooBig, kBadUtf8, kFlood, kSlowReader, kTimeout };
-inline constexpr size_t kDropReasonCount = 5;
+// kAddressRate: closed at accept, the address opened connections too fast
+// (--connection-rate).
+enum class DropReason { kTooBig, kBadUtf8, kFlood, kSlowReader, kTimeout, kAddressRate };
+inline constexpr size_t kDropReasonCount = 6;
 
 class Metrics {
  public:

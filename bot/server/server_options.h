@@ -66,6 +66,17 @@ struct ServerOptions {
   // Refused frames in a row after which the connection is closed with 1008.
   int flood_close_after = 20;
 
+  // --- Connection rate (per client address) ----------------------------------
+  // New connections per second from one IP address; more are closed at
+  // accept, before any byte is read: connection churn from one address then
+  // costs the server an accept and a close. 0 (the default) turns it off:
+  // behind a proxy every connection comes from the proxy's address, so the
+  // limit belongs there (deploy/nginx.conf). Set it when runbot faces
+  // clients directly.
+  double connection_rate = 0;
+  // Connections allowed in a burst above the rate (a page load opens one or two).
+  double connection_burst = 20;
+
   // --- HTTP -----------------------------------------------------------------
   // Largest request header block.
   size_t http_header_max = 8 * 1024;

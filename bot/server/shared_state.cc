@@ -14,6 +14,7 @@ SharedState::SharedState(ServerOptions options, std::shared_ptr<SessionStore> st
     : options_(std::move(options)),
       store_(std::move(store)),
       rate_limiter_(options_.rate_limit, options_.rate_burst),
+      address_limiter_(options_.connection_rate, options_.connection_burst),
       defer_(std::move(defer)) {}
 
 void SharedState::set_engine(std::shared_ptr<const Engine> engine) {

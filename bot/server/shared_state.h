@@ -34,6 +34,8 @@ class SharedState {
   const ServerOptions& options() const { return options_; }
   Metrics& metrics() { return metrics_; }
   RateLimiter& rate_limiter() { return rate_limiter_; }
+  // Keyed by client IP address (--connection-rate); the listener asks it.
+  RateLimiter& address_limiter() { return address_limiter_; }
   Conversations* conversations() { return conversations_.get(); }
   SessionStore* store() { return store_.get(); }
   // True when the store has store_backlog_max writes waiting: new turns
@@ -84,6 +86,7 @@ class SharedState {
   std::shared_ptr<SessionStore> store_;
   Metrics metrics_;
   RateLimiter rate_limiter_;
+  RateLimiter address_limiter_;
   Conversations::Defer defer_;
   std::unique_ptr<Conversations> conversations_;
 

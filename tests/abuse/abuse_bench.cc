@@ -36,31 +36,44 @@ void die(const char* what) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// One row: the probe's round trips just before and during the abuse.
+void latency_row(unsigned short port, Probe& probe, AbuseKind kind, int samples, const std::string& label) {
+  std::vector<double> before = probe.sample(samples);
+  Abuser abuser(kind, port);
+  wait_until([&] { return abuser.actions() >= 5; }, 10s);
+  const long a0 = abuser.actions();
+  const auto t0 = Clock::now();
+  std::vector<double> during = probe.sample(samples);
+  const double rate = static_cast<double>(abuser.actions() - a0) / seconds_since(t0);
+  abuser.stop();
+  if (before.empty() || during.empty()) die("a round trip failed");
+  std::printf("%-62s %8.3f %8.3f %8.3f %8.3f %6.2fx %12.0f\n", label.c_str(), median(before),
+              percentile(before, 0.9), median(during), percentile(during, 0.9), median(during) / median(before), rate);
+  std::fflush(stdout);
+}
+
 void latency(int samples) {
+  const std::vector<std::string> args = {"--rate-limit", "0", "--handshake-timeout", "2", "--idle-timeout", "10"};
   TempDir dir;
-  ServerProcess server(runbot::test::serve_options(
-      {"--rate-limit", "0", "--handshake-timeout", "2", "--idle-timeout", "10"}, (dir.path / "db").string()));
+  ServerProcess server(runbot::test::serve_options(args, (dir.path / "db").string()));
   Probe probe;
   if (!probe.open(server.port())) die("no handshake");
   if (probe.sample(100).empty()) die("no reply");
   std::printf("latency of a well-behaved client, %d round trips per window (message -> reply, ms)\n", samples);
   std::printf("%-62s %8s %8s %8s %8s %7s %12s\n", "abuse", "p50 off", "p90 off", "p50 on", "p90 on", "ratio",
               "actions/s");
-  for (AbuseKind kind : all_abuse_kinds()) {
-    std::vector<double> before = probe.sample(samples);
-    Abuser abuser(kind, server.port());
-    wait_until([&] { return abuser.actions() >= 5; }, 10s);
-    const long a0 = abuser.actions();
-    const auto t0 = Clock::now();
-    std::vector<double> during = probe.sample(samples);
-    const double rate = static_cast<double>(abuser.actions() - a0) / seconds_since(t0);
-    abuser.stop();
-    if (before.empty() || during.empty()) die("a round trip failed");
-    std::printf("%-62s %8.3f %8.3f %8.3f %8.3f %6.2fx %12.0f\n", abuse_name(kind), median(before),
-                percentile(before, 0.9), median(during), percentile(during, 0.9), median(during) / median(before),
-                rate);
-    std::fflush(stdout);
-  }
+  for (AbuseKind kind : all_abuse_kinds()) latency_row(server.port(), probe, kind, samples, abuse_name(kind));
+
+  // Churn again against a server with a per-address connection rate: the
+  // abuser's connections beyond it are closed at accept, unread. (The
+  // probe's one connection was admitted before the churn began.)
+  std::vector<std::string> limited = args;
+  limited.insert(limited.end(), {"--connection-rate", "50", "--connection-burst", "100"});
+  TempDir dir2;
+  ServerProcess server2(runbot::test::serve_options(limited, (dir2.path / "db").string()));
+  Probe probe2;
+  if (!probe2.open(server2.port()) || probe2.sample(100).empty()) die("no reply (--connection-rate server)");
+  latency_row(server2.port(), probe2, AbuseKind::kChurn, samples, "churn flat out, server with --connection-rate 50");
 }
 
 // Holds n connections (WebSocket handshakes when `ws`), reports the server's

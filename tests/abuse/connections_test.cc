@@ -42,15 +42,15 @@ constexpr bool kSanitized = false;
 
 size_t connections_allowed() {
   const long limit = raise_fd_limit();
-  const size_t wanted = kSanitized ? 2000 : 10000;
+  const size_t wanted = kSanitized ? 1000 : 10000;
   const size_t n = std::min<long>(wanted, limit - 100);
   if (n < wanted) MESSAGE("RLIMIT_NOFILE is " << limit << ": using " << n << " connections instead of " << wanted);
-  if (kSanitized) MESSAGE("sanitizer build: " << n << " connections, timeouts x3, no RSS check (the release build makes it)");
+  if (kSanitized) MESSAGE("sanitizer build: " << n << " connections, timeouts x2, no RSS check (the release build makes it)");
   return n;
 }
 
 // Timeouts in seconds, longer in a sanitizer build (see kSanitized).
-std::string timeout_s(int seconds) { return std::to_string(kSanitized ? 3 * seconds : seconds); }
+std::string timeout_s(int seconds) { return std::to_string(kSanitized ? 2 * seconds : seconds); }
 
 // The server's descriptors once it is idle: waits until the count stops
 // changing (connections of earlier steps may still be closing).

@@ -4,6 +4,11 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "tests/server/server_process.h"
 #include "tests/server/test_client.h"
 
@@ -183,6 +188,32 @@ TEST_CASE("more connections than --max-connections get HTTP 503 at the handshake
   CHECK(c.connect(s.port()) == 503);
   CHECK(read_reply_to(a, message("hi", 1))["reply_to"] == 1);
   CHECK(http_request(s.port(), http::verb::get, "/healthz").status == 200);  // HTTP is not capped
+}
+
+TEST_CASE("connections from one address over --connection-rate are closed at accept, and the address recovers") {
+  Server s({"--connection-rate", "2", "--connection-burst", "3"});
+  // The burst passes; the next ones in the same instant are closed unread
+  // (no HTTP answer at all: the handshake fails).
+  std::vector<int> statuses;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<WsClient>());
+    statuses.push_back(clients.back()->connect(s.port()));
+  }
+  CHECK(std::count(statuses.begin(), statuses.end(), 101) >= 3);
+  CHECK(std::count(statuses.begin(), statuses.end(), 101) <= 4);  // a token may refill meanwhile
+  // No HTTP answer came: the handshake failed (no 101, no error status).
+  const auto refused = std::count_if(statuses.begin(), statuses.end(), [](int st) { return st != 101; });
+  CHECK(refused >= 4);
+  // Admitted connections are unaffected.
+  CHECK(read_reply_to(*clients[0], message("hi", 1))["reply_to"] == 1);
+  // Two tokens a second: the address gets in again (the metrics request is
+  // a connection too).
+  std::this_thread::sleep_for(1500ms);
+  HttpResult metrics = http_request(s.port(), http::verb::get, "/metrics");
+  CHECK(metrics.body.find("reason=\"address_rate\"} " + std::to_string(refused) + "\n") != std::string::npos);
+  WsClient later;
+  CHECK(later.connect(s.port()) == 101);
 }
 
 TEST_CASE("a body on the upgrade request is refused, not buffered") {
