@@ -357,9 +357,7 @@ StoreHealth RedisStore::health() {
   StoreHealth h;
   h.kind = "redis";
   h.detail = options_.host + ":" + std::to_string(options_.port) + "/" + std::to_string(options_.db);
-  h.last_error = writes_.last_error();
-  h.ok = h.last_error.empty() && !writes_.closed();
-  h.pending_writes = writes_.pending();
+  writes_.report(&h);
   return h;
 }
 

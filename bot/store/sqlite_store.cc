@@ -297,9 +297,7 @@ StoreHealth SqliteStore::health() {
   StoreHealth h;
   h.kind = "sqlite";
   h.detail = options_.path;
-  h.last_error = writes_.last_error();
-  h.ok = h.last_error.empty() && !writes_.closed();
-  h.pending_writes = writes_.pending();
+  writes_.report(&h);
   return h;
 }
 

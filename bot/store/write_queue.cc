@@ -27,7 +27,7 @@ WriteQueue::Take WriteQueue::take(size_t max_batch, Clock::time_point until, std
     batch->push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  in_flight_ = batch->size();
+  in_flight_ += batch->size();
   return Take::kBatch;
 }
 
@@ -37,7 +37,7 @@ void WriteQueue::finish(std::vector<QueuedWrite>& batch, const std::string& erro
     for (const QueuedWrite& w : batch)
       if (auto it = pending_keys_.find(w.key); it != pending_keys_.end() && --it->second == 0)
         pending_keys_.erase(it);
-    in_flight_ = 0;
+    in_flight_ -= batch.size();
     last_error_ = error;
     if (error.empty()) ++batches_;
   }
@@ -77,6 +77,13 @@ void WriteQueue::close() {
   work_cv_.notify_all();
 }
 
+void WriteQueue::report(StoreHealth* health) const {
+  std::lock_guard lock(mu_);
+  health->last_error = last_error_;
+  health->ok = last_error_.empty() && !closed_;
+  health->pending_writes = queue_.size() + in_flight_;
+}
+
 void WriteQueue::set_last_error(std::string error) {
   std::lock_guard lock(mu_);
   last_error_ = std::move(error);
@@ -85,11 +92,6 @@ void WriteQueue::set_last_error(std::string error) {
 std::string WriteQueue::last_error() const {
   std::lock_guard lock(mu_);
   return last_error_;
-}
-
-bool WriteQueue::closed() const {
-  std::lock_guard lock(mu_);
-  return closed_;
 }
 
 size_t WriteQueue::pending() const {

@@ -65,9 +65,12 @@ class WriteQueue {
   // Stops accepting writes; take() still drains what is queued.
   void close();
 
+  // The queue's part of StoreHealth, read at one moment: ok (no error and
+  // not closed), last_error, pending_writes.
+  void report(StoreHealth* health) const;
+
   void set_last_error(std::string error);
   std::string last_error() const;
-  bool closed() const;
   size_t pending() const;    // queued plus in flight
   uint64_t batches() const;  // batches finished without error
 

@@ -89,13 +89,7 @@ void memory(size_t n, bool ws) {
     if (!p.open(server.port()) || p.sample(1).empty()) die("warm-up failed");
   }
   // The warm-up connections are closing: wait until the count stops changing.
-  int base_fds = fd_count(pid), same = 0;
-  wait_until([&] {
-    const int now = fd_count(pid);
-    same = now == base_fds ? same + 1 : 0;
-    base_fds = now;
-    return same >= 10;
-  }, 10s);
+  const int base_fds = static_cast<int>(settled([pid] { return fd_count(pid); }, 10, 10s));
   const long base = rss_kib(pid);
   std::vector<RawWs> conns(n);
   const auto t0 = Clock::now();
@@ -112,14 +106,7 @@ void memory(size_t n, bool ws) {
   conns.clear();
   // The allocator gives freed pages back over a second or two: the RSS
   // once it has stopped falling (three samples 500 ms apart alike).
-  long after = rss_kib(pid);
-  int alike = 0;
-  wait_until([&] {
-    const long now = rss_kib(pid);
-    alike = now == after ? alike + 1 : 0;
-    after = now;
-    return alike >= 3;
-  }, 15s, 500ms);
+  const long after = settled([pid] { return rss_kib(pid); }, 3, 15s, 500ms);
   const int after_fds = fd_count(pid);
   Probe p;
   const bool serves = p.open(server.port()) && !p.sample(1).empty();

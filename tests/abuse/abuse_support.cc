@@ -56,6 +56,18 @@ bool wait_until(const std::function<bool()>& done, Millis timeout, Millis every)
   }
 }
 
+long settled(const std::function<long()>& read, int alike, Millis timeout, Millis every) {
+  long last = read();
+  int same = 0;
+  wait_until([&] {
+    const long now = read();
+    same = now == last ? same + 1 : 0;
+    last = now;
+    return same >= alike;
+  }, timeout, every);
+  return last;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

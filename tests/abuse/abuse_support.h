@@ -37,6 +37,12 @@ long raise_fd_limit();
 // count), which no event announces.
 bool wait_until(const std::function<bool()>& done, Millis timeout, Millis every = 20ms);
 
+// Samples `read` every `every` until `alike` samples in a row are equal (or
+// `timeout` passes) and returns the last: a figure that has settled, such
+// as a server's descriptors while connections close or its RSS while the
+// allocator gives pages back.
+long settled(const std::function<long()>& read, int alike, Millis timeout, Millis every = 20ms);
+
 double median(std::vector<double> v);
 double percentile(std::vector<double> v, double p);
 

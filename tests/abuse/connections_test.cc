@@ -54,16 +54,7 @@ std::string timeout_s(int seconds) { return std::to_string(kSanitized ? 2 * seco
 
 // The server's descriptors once it is idle: waits until the count stops
 // changing (connections of earlier steps may still be closing).
-int settled_fds(pid_t pid) {
-  int last = fd_count(pid), same = 0;
-  wait_until([&] {
-    const int now = fd_count(pid);
-    same = now == last ? same + 1 : 0;
-    last = now;
-    return same >= 10;
-  }, 10s);
-  return last;
-}
+int settled_fds(pid_t pid) { return static_cast<int>(settled([pid] { return fd_count(pid); }, 10, 10s)); }
 
 // Serves one client and lets it go, so that lazily allocated state (the
 // engine's caches, SQLite's pages, the thread arenas) is in the baseline.

@@ -106,6 +106,9 @@ TEST_SUITE("classifier") {
     CHECK(classify("how long should I rest before I run again").intent == "ask_return_to_running");
     // "management" alone is no treatment question.
     CHECK(classify("any time management tips").intent == "out_of_scope");
+    // Skipping the warm-up, in everyday words.
+    CHECK(classify("I usually go straight into my intervals").intent == "ask_warmup_cooldown");
+    CHECK(classify("is it bad to just start running right away").intent == "ask_warmup_cooldown");
   }
   TEST_CASE("never throws on junk") {
     for (const char* junk : {"", " ", "????", "\xff\xff", "no no no no no", ",,,,"}) {

@@ -226,12 +226,20 @@ TEST_CASE("write queue: batches, per-write status, read-your-writes wait and clo
   REQUIRE(q.take(8, runbot::WriteQueue::Clock::now(), &second) == runbot::WriteQueue::Take::kBatch);
   q.finish(second, "disk full");
   CHECK(q.last_error() == "disk full");
+  runbot::StoreHealth failing;
+  q.report(&failing);
+  CHECK_FALSE(failing.ok);
+  CHECK(failing.last_error == "disk full");
+  CHECK(failing.pending_writes == 1);  // a2, taken and not finished
   q.finish(batch, "");
   CHECK(q.wait_until_idle("a", 1ms));
   CHECK(q.batches() == 2);
   CHECK(q.take(8, runbot::WriteQueue::Clock::now() + 1ms, &batch) == runbot::WriteQueue::Take::kIdle);
   q.flush();  // everything queued has completed: returns at once
   q.close();
+  runbot::StoreHealth closed;
+  q.report(&closed);
+  CHECK_FALSE(closed.ok);  // no error, but closed
   q.push("d", {}, record("d1"));
   CHECK(seen.back() == "d1:store is closed");
   CHECK(q.take(8, runbot::WriteQueue::Clock::now() + 1s, &batch) == runbot::WriteQueue::Take::kClosed);
